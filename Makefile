@@ -1,0 +1,49 @@
+# Front door for sbapi. CMake does the building; this file names the everyday tasks.
+# Every target that builds first makes sure the Debian packages are there (scripts/setup.sh).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+PORT ?= 3000
+DATA_DIR ?= .data
+SBAPI = $(BUILD_DIR)/sbapi
+
+# A stamp makes setup cheap to re-check; it is redone whenever setup.sh changes.
+SETUP_STAMP = $(BUILD_DIR)/.setup-done
+
+.PHONY: setup build local test test-sanitize bench package deploy format lint clean
+
+$(SETUP_STAMP): scripts/setup.sh
+	bash scripts/setup.sh
+	@mkdir -p $(BUILD_DIR) && touch $@
+
+setup:
+	bash scripts/setup.sh
+
+$(BUILD_DIR)/CMakeCache.txt: $(SETUP_STAMP) CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+local: build
+	$(SBAPI) serve --port $(PORT) --data-dir $(DATA_DIR)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+# Same tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own build tree.
+test-sanitize: $(SETUP_STAMP)
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSBAPI_SANITIZE=ON
+	cmake --build build-sanitize -j $(JOBS)
+	cd build-sanitize && ctest --output-on-failure -j 2
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+lint: $(BUILD_DIR)/CMakeCache.txt
+	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
+	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'src/*.cc')
+
+clean:
+	rm -rf $(BUILD_DIR) build-sanitize

@@ -1,0 +1,47 @@
+#include "adapters/sqlite/sqlite_database.h"
+
+#include <system_error>
+
+#include "adapters/sqlite/sqlite_connection.h"
+
+namespace sbapi {
+namespace {
+
+// Enough for every server thread plus the sweeper; callers beyond it wait for a connection.
+constexpr std::size_t kMaxFileConnections = 64;
+
+std::expected<std::unique_ptr<SqliteDatabase::Impl>, StoreError> open_impl(std::string uri,
+                                                                           std::size_t max) {
+  auto impl = std::make_unique<SqliteDatabase::Impl>(std::move(uri), max);
+  // Open one connection now so that a bad path fails at start-up, not on the first request.
+  auto lease = impl->pool.acquire();
+  if (!lease) return std::unexpected(lease.error());
+  return impl;
+}
+
+}  // namespace
+
+SqliteDatabase::SqliteDatabase(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteDatabase::~SqliteDatabase() = default;
+
+std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open(
+    const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return std::unexpected(StoreError{StoreError::Kind::kUnavailable,
+                                      "cannot create " + data_dir.string() + ": " + ec.message()});
+  }
+  auto impl = open_impl((data_dir / "sbapi.db").string(), kMaxFileConnections);
+  if (!impl) return std::unexpected(impl.error());
+  return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl)));
+}
+
+std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open_in_memory() {
+  // A private in-memory database exists per connection, so the pool holds exactly one.
+  auto impl = open_impl(":memory:", 1);
+  if (!impl) return std::unexpected(impl.error());
+  return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl)));
+}
+
+}  // namespace sbapi

@@ -1,0 +1,330 @@
+#include "adapters/sqlite/sqlite_table.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+#include "adapters/sqlite/sqlite_connection.h"
+#include "adapters/sqlite/sqlite_database.h"
+
+namespace sbapi {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::to_store_error;
+
+StoreError internal(std::string detail) {
+  return {StoreError::Kind::kInternal, std::move(detail)};
+}
+
+// Names reach SQL text (identifiers, JSON paths), so they are restricted to a safe alphabet.
+bool is_safe_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+std::string sql_identifier(std::string_view identifier) { return "\"" + std::string(identifier) + "\""; }
+
+std::string json_path(std::string_view attribute) {
+  return "'$.\"" + std::string(attribute) + "\"'";
+}
+
+void bind_json(Statement& stmt, int index, const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::string:
+      stmt.bind(index, std::string_view(value.get_string()));
+      break;
+    case boost::json::kind::int64:
+      stmt.bind(index, value.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      stmt.bind(index, static_cast<std::int64_t>(value.get_uint64()));
+      break;
+    case boost::json::kind::double_:
+      stmt.bind(index, value.get_double());
+      break;
+    case boost::json::kind::bool_:
+      stmt.bind(index, static_cast<std::int64_t>(value.get_bool() ? 1 : 0));
+      break;
+    default:
+      stmt.bind_null(index);  // matches nothing
+  }
+}
+
+StoreResult<Item> parse_item(std::string_view text) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) return std::unexpected(internal("stored item is not a JSON object"));
+  return std::move(value.get_object());
+}
+
+// Rolls back unless committed; every early return inside a transaction stays clean.
+class Transaction {
+ public:
+  explicit Transaction(Connection& conn) : conn_(conn) {}
+  ~Transaction() {
+    if (open_) (void)conn_.exec("ROLLBACK");
+  }
+  std::expected<void, StoreError> begin() {
+    auto r = conn_.exec("BEGIN IMMEDIATE");
+    open_ = r.has_value();
+    return r;
+  }
+  std::expected<void, StoreError> commit() {
+    auto r = conn_.exec("COMMIT");
+    if (r) open_ = false;
+    return r;
+  }
+
+ private:
+  Connection& conn_;
+  bool open_ = false;
+};
+
+}  // namespace
+
+struct SqliteTable::Impl {
+  Impl(SqliteDatabase& db, TableSchema schema, const Clock& clock)
+      : db(db), schema(std::move(schema)), clock(clock) {}
+
+  SqliteDatabase& db;
+  TableSchema schema;
+  const Clock& clock;
+
+  // SQL text of every statement, built once from the schema.
+  std::string get_sql;
+  std::string insert_sql;
+  std::string select_existing_sql;
+  std::string write_sql;
+  std::string delete_sql;
+  std::string scan_sql;
+  std::vector<std::string> query_sql;  // per index
+  std::string sweep_sql;
+
+  std::expected<sqlite::ConnectionPool::Lease, StoreError> connection() {
+    return db.impl().pool.acquire();
+  }
+
+  StoreResult<Page> read_page(Statement& stmt, std::size_t limit) {
+    Page page;
+    int rc;
+    std::string last_key;
+    while ((rc = stmt.step()) == SQLITE_ROW) {
+      if (page.items.size() == limit) {  // one row beyond the page: there is more
+        page.next_cursor = last_key;
+        break;
+      }
+      last_key = stmt.column_text(0);
+      auto item = parse_item(stmt.column_text(1));
+      if (!item) return std::unexpected(item.error());
+      page.items.push_back(std::move(*item));
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "page"));
+    return page;
+  }
+};
+
+SqliteTable::SqliteTable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteTable::~SqliteTable() = default;
+
+std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(SqliteDatabase& db,
+                                                                          TableSchema schema,
+                                                                          const Clock& clock) {
+  bool safe = is_safe_name(schema.name) && is_safe_name(schema.key) &&
+              (schema.ttl_attribute.empty() || is_safe_name(schema.ttl_attribute));
+  for (const auto& index : schema.indexes) {
+    safe = safe && is_safe_name(index.name) && is_safe_name(index.attribute);
+  }
+  if (!safe) return std::unexpected(internal("unsafe name in schema of " + schema.name));
+
+  const std::string table = sql_identifier(schema.name);
+  const std::string ttl_expr = schema.ttl_attribute.empty()
+                                   ? std::string("NULL")
+                                   : "json_extract(item, " + json_path(schema.ttl_attribute) + ")";
+  std::string ddl = "CREATE TABLE IF NOT EXISTS " + table +
+                    " (pk TEXT PRIMARY KEY NOT NULL, item TEXT NOT NULL, "
+                    "expires_at INTEGER GENERATED ALWAYS AS (" + ttl_expr + ") VIRTUAL";
+  for (std::size_t i = 0; i < schema.indexes.size(); ++i) {
+    ddl += ", ix" + std::to_string(i) + " GENERATED ALWAYS AS (json_extract(item, " +
+           json_path(schema.indexes[i].attribute) + ")) VIRTUAL";
+  }
+  ddl += ") WITHOUT ROWID;\n";
+  ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + ".ttl") + " ON " + table +
+         " (expires_at);\n";
+  for (std::size_t i = 0; i < schema.indexes.size(); ++i) {
+    ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + "." + schema.indexes[i].name) +
+           " ON " + table + " (ix" + std::to_string(i) + ", pk);\n";
+  }
+
+  auto impl = std::unique_ptr<Impl>(new Impl(db, std::move(schema), clock));
+  {
+    auto conn = impl->connection();
+    if (!conn) return std::unexpected(conn.error());
+    if (auto r = (*conn)->exec(ddl); !r) return std::unexpected(r.error());
+  }
+
+  // ?1 is always "now" so that expired items are invisible to every read.
+  const std::string visible = "(expires_at IS NULL OR expires_at > ?1)";
+  impl->get_sql = "SELECT item FROM " + table + " WHERE pk = ?2 AND " + visible;
+  // An expired item is invisible, so it must not block a put-if-absent: overwrite it.
+  impl->insert_sql = "INSERT INTO " + table + " (pk, item) VALUES (?2, ?3) ON CONFLICT (pk) " +
+                     "DO UPDATE SET item = excluded.item WHERE NOT " + visible;
+  impl->select_existing_sql = impl->get_sql;
+  impl->write_sql = "UPDATE " + table + " SET item = ?2 WHERE pk = ?3";
+  impl->delete_sql = "DELETE FROM " + table + " WHERE pk = ?2 AND " + visible;
+  impl->scan_sql = "SELECT pk, item FROM " + table + " WHERE " + visible +
+                   " AND pk > ?2 ORDER BY pk LIMIT ?3";
+  for (std::size_t i = 0; i < impl->schema.indexes.size(); ++i) {
+    impl->query_sql.push_back("SELECT pk, item FROM " + table + " WHERE ix" + std::to_string(i) +
+                              " = ?4 AND " + visible + " AND pk > ?2 ORDER BY pk LIMIT ?3");
+  }
+  impl->sweep_sql = "DELETE FROM " + table + " WHERE expires_at <= ?1";
+  return std::unique_ptr<SqliteTable>(new SqliteTable(std::move(impl)));
+}
+
+const TableSchema& SqliteTable::schema() const { return impl_->schema; }
+
+StoreResult<std::optional<Item>> SqliteTable::get(std::string_view key) {
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  auto stmt = (*conn)->prepare(impl_->get_sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, impl_->clock.now_seconds());
+  stmt->bind(2, key);
+  int rc = stmt->step();
+  if (rc == SQLITE_DONE) return std::optional<Item>{};
+  if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "get"));
+  auto item = parse_item(stmt->column_text(0));
+  if (!item) return std::unexpected(item.error());
+  return std::optional<Item>(std::move(*item));
+}
+
+StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
+  const auto* key = item.if_contains(impl_->schema.key);
+  if (key == nullptr || !key->is_string()) {
+    return std::unexpected(internal("item has no string key " + impl_->schema.key));
+  }
+  const std::string text = boost::json::serialize(item);
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  // The existing item can vanish between the failed insert and the read (a concurrent delete);
+  // then the insert is simply tried again.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    {
+      auto stmt = (*conn)->prepare(impl_->insert_sql);
+      if (!stmt) return std::unexpected(stmt.error());
+      stmt->bind(1, impl_->clock.now_seconds());
+      stmt->bind(2, std::string_view(key->get_string()));
+      stmt->bind(3, text);
+      int rc = stmt->step();
+      if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent"));
+      if ((*conn)->changes() == 1) return PutResult{true, item};
+    }
+    auto stmt = (*conn)->prepare(impl_->select_existing_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, impl_->clock.now_seconds());
+    stmt->bind(2, std::string_view(key->get_string()));
+    int rc = stmt->step();
+    if (rc == SQLITE_ROW) {
+      auto existing = parse_item(stmt->column_text(0));
+      if (!existing) return std::unexpected(existing.error());
+      return PutResult{false, std::move(*existing)};
+    }
+    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent read"));
+  }
+  return std::unexpected(StoreError{StoreError::Kind::kUnavailable, "put_if_absent contention"});
+}
+
+StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view key,
+                                                               const ItemUpdate& update) {
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  // Read-modify-write inside one IMMEDIATE transaction: the write lock is taken before the read,
+  // so a concurrent delete either happens before (we see no item, write nothing) or after.
+  Transaction tx(**conn);
+  if (auto r = tx.begin(); !r) return std::unexpected(r.error());
+  Item item;
+  {
+    auto stmt = (*conn)->prepare(impl_->get_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, impl_->clock.now_seconds());
+    stmt->bind(2, key);
+    int rc = stmt->step();
+    if (rc == SQLITE_DONE) return std::optional<Item>{};
+    if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "update read"));
+    auto parsed = parse_item(stmt->column_text(0));
+    if (!parsed) return std::unexpected(parsed.error());
+    item = std::move(*parsed);
+  }
+  for (const auto& name : update.remove) {
+    if (name != impl_->schema.key) item.erase(name);
+  }
+  for (const auto& [name, value] : update.set) {
+    if (name != impl_->schema.key) item[name] = value;
+  }
+  {
+    auto stmt = (*conn)->prepare(impl_->write_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(2, boost::json::serialize(item));
+    stmt->bind(3, key);
+    int rc = stmt->step();
+    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "update write"));
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return std::optional<Item>(std::move(item));
+}
+
+StoreResult<bool> SqliteTable::remove(std::string_view key) {
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  auto stmt = (*conn)->prepare(impl_->delete_sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, impl_->clock.now_seconds());
+  stmt->bind(2, key);
+  int rc = stmt->step();
+  if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "remove"));
+  return (*conn)->changes() == 1;
+}
+
+StoreResult<Page> SqliteTable::query(const IndexQuery& query) {
+  const auto& indexes = impl_->schema.indexes;
+  auto it = std::find_if(indexes.begin(), indexes.end(),
+                         [&](const IndexSchema& i) { return i.name == query.index; });
+  if (it == indexes.end()) return std::unexpected(internal("no index " + query.index));
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  auto stmt = (*conn)->prepare(impl_->query_sql[static_cast<std::size_t>(it - indexes.begin())]);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, impl_->clock.now_seconds());
+  stmt->bind(2, std::string_view(query.cursor.value_or("")));
+  stmt->bind(3, static_cast<std::int64_t>(query.limit + 1));
+  bind_json(*stmt, 4, query.equals);
+  return impl_->read_page(*stmt, query.limit);
+}
+
+StoreResult<Page> SqliteTable::scan(const ScanRequest& request) {
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  auto stmt = (*conn)->prepare(impl_->scan_sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, impl_->clock.now_seconds());
+  stmt->bind(2, std::string_view(request.cursor.value_or("")));
+  stmt->bind(3, static_cast<std::int64_t>(request.limit + 1));
+  return impl_->read_page(*stmt, request.limit);
+}
+
+StoreResult<std::size_t> SqliteTable::sweep_expired() {
+  auto conn = impl_->connection();
+  if (!conn) return std::unexpected(conn.error());
+  auto stmt = (*conn)->prepare(impl_->sweep_sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, impl_->clock.now_seconds());
+  int rc = stmt->step();
+  if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "sweep"));
+  return static_cast<std::size_t>((*conn)->changes());
+}
+
+}  // namespace sbapi

@@ -1,0 +1,264 @@
+#include "adapters/sqlite/sqlite_table.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "adapters/sqlite/sqlite_database.h"
+#include "core/schemas.h"
+
+namespace sbapi {
+namespace {
+
+using boost::json::object;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+
+// A fresh directory under /tmp, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sbapi-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class SqliteTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = SqliteDatabase::open(dir.path());
+    ASSERT_TRUE(opened) << opened.error().detail;
+    db = std::move(*opened);
+    auto t = SqliteTable::open(*db, users_schema(), clock);
+    ASSERT_TRUE(t) << t.error().detail;
+    table = std::move(*t);
+  }
+
+  static object user(std::string id, std::string email, std::int64_t ttl = kNow + 1000) {
+    return object{{"userId", id}, {"email", email}, {"createdAt", kNow}, {"ttl", ttl}};
+  }
+
+  TempDir dir;
+  FixedClock clock{kNow};
+  std::unique_ptr<SqliteDatabase> db;
+  std::unique_ptr<SqliteTable> table;
+};
+
+TEST_F(SqliteTableTest, PutIfAbsentCreatesOnceThenReturnsTheExistingItem) {
+  auto first = table->put_if_absent(user("u1", "a@b.c"));
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->created);
+  auto second = table->put_if_absent(user("u1", "other@b.c"));
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->item.at("email"), "a@b.c");
+  auto got = table->get("u1");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(**got, user("u1", "a@b.c"));
+}
+
+TEST_F(SqliteTableTest, EightThreadsRacingPutIfAbsentHaveExactlyOneWinner) {
+  for (int round = 0; round < 20; ++round) {
+    const std::string key = "race" + std::to_string(round);
+    std::atomic<int> winners{0}, errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        auto r = table->put_if_absent(user(key, "t" + std::to_string(t) + "@b.c"));
+        if (!r) ++errors;
+        else if (r->created) ++winners;
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(winners.load(), 1) << key;
+  }
+}
+
+TEST_F(SqliteTableTest, GetOfAMissingKeyIsEmpty) {
+  auto got = table->get("nobody");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_F(SqliteTableTest, UpdateSetsAndRemovesAndReturnsTheNewItem) {
+  auto u = user("u1", "a@b.c");
+  u["name"] = "Ann";
+  ASSERT_TRUE(table->put_if_absent(u));
+  ItemUpdate update{object{{"email", "new@b.c"}, {"department", "R&D"}}, {"name"}};
+  auto updated = table->update_if_exists("u1", update);
+  ASSERT_TRUE(updated && *updated);
+  EXPECT_EQ((*updated)->at("email"), "new@b.c");
+  EXPECT_EQ((*updated)->at("department"), "R&D");
+  EXPECT_FALSE((*updated)->contains("name"));
+  EXPECT_EQ((*updated)->at("createdAt"), kNow);
+  auto got = table->get("u1");
+  EXPECT_EQ(**got, **updated);
+}
+
+TEST_F(SqliteTableTest, UpdateNeverChangesTheKey) {
+  ASSERT_TRUE(table->put_if_absent(user("u1", "a@b.c")));
+  auto updated = table->update_if_exists("u1", {object{{"userId", "u2"}}, {}});
+  ASSERT_TRUE(updated && *updated);
+  EXPECT_EQ((*updated)->at("userId"), "u1");
+  EXPECT_FALSE(*table->get("u2"));
+}
+
+TEST_F(SqliteTableTest, UpdateOfAMissingItemIsNotFoundAndCreatesNothing) {
+  auto updated = table->update_if_exists("ghost", {object{{"email", "x@y.z"}}, {}});
+  ASSERT_TRUE(updated);
+  EXPECT_FALSE(updated->has_value());
+  EXPECT_FALSE(*table->get("ghost"));
+  auto page = table->scan({});
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(page->items.empty());
+}
+
+TEST_F(SqliteTableTest, ConcurrentUpdateNeverResurrectsADeletedItem) {
+  for (int round = 0; round < 50; ++round) {
+    const std::string key = "k" + std::to_string(round);
+    ASSERT_TRUE(table->put_if_absent(user(key, "a@b.c")));
+    std::thread updater([&] { (void)table->update_if_exists(key, {object{{"name", "x"}}, {}}); });
+    std::thread deleter([&] { EXPECT_TRUE(table->remove(key).value_or(false)); });
+    updater.join();
+    deleter.join();
+    EXPECT_FALSE(*table->get(key)) << key;
+  }
+}
+
+TEST_F(SqliteTableTest, RemoveReportsWhetherAnItemWasDeleted) {
+  ASSERT_TRUE(table->put_if_absent(user("u1", "a@b.c")));
+  EXPECT_TRUE(table->remove("u1").value());
+  EXPECT_FALSE(table->remove("u1").value());
+  EXPECT_FALSE(*table->get("u1"));
+}
+
+TEST_F(SqliteTableTest, ExpiredItemsAreInvisibleToEveryRead) {
+  ASSERT_TRUE(table->put_if_absent(user("old", "same@b.c", kNow + 10)));
+  ASSERT_TRUE(table->put_if_absent(user("new", "same@b.c", kNow + 1000)));
+  EXPECT_TRUE(*table->get("old"));
+  clock.set(kNow + 10);  // ttl reached
+  EXPECT_FALSE(*table->get("old"));
+  EXPECT_FALSE(*table->update_if_exists("old", {object{{"name", "x"}}, {}}));
+  auto q = table->query({"email-index", "same@b.c", 25, std::nullopt});
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->items.size(), 1u);
+  EXPECT_EQ(q->items[0].at("userId"), "new");
+  auto s = table->scan({});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->items.size(), 1u);
+  EXPECT_FALSE(table->remove("old").value());
+}
+
+TEST_F(SqliteTableTest, AnExpiredItemDoesNotBlockPutIfAbsent) {
+  ASSERT_TRUE(table->put_if_absent(user("u1", "old@b.c", kNow + 10)));
+  clock.set(kNow + 20);
+  auto put = table->put_if_absent(user("u1", "new@b.c", kNow + 1000));
+  ASSERT_TRUE(put);
+  EXPECT_TRUE(put->created);
+  EXPECT_EQ((*table->get("u1"))->at("email"), "new@b.c");
+}
+
+TEST_F(SqliteTableTest, SweepDeletesOnlyExpiredItems) {
+  ASSERT_TRUE(table->put_if_absent(user("a", "a@b.c", kNow + 10)));
+  ASSERT_TRUE(table->put_if_absent(user("b", "b@b.c", kNow + 1000)));
+  clock.set(kNow + 11);
+  EXPECT_EQ(table->sweep_expired().value(), 1u);
+  EXPECT_EQ(table->sweep_expired().value(), 0u);
+  clock.set(kNow);  // even with time turned back, the swept item is gone for good
+  EXPECT_FALSE(*table->get("a"));
+  EXPECT_TRUE(*table->get("b"));
+}
+
+TEST_F(SqliteTableTest, QueryPagesThroughOneIndexValue) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(table->put_if_absent(user("m" + std::to_string(i), "x@b.c")));
+  }
+  ASSERT_TRUE(table->put_if_absent(user("other", "y@b.c")));
+  std::vector<std::string> seen;
+  std::optional<std::string> cursor;
+  int pages = 0;
+  do {
+    auto page = table->query({"email-index", "x@b.c", 2, cursor});
+    ASSERT_TRUE(page);
+    ++pages;
+    for (auto& item : page->items) seen.emplace_back(item.at("userId").as_string());
+    cursor = page->next_cursor;
+  } while (cursor);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+}
+
+TEST_F(SqliteTableTest, QueryMatchesNumbersOnANumericIndex) {
+  auto a = user("a", "a@b.c");
+  a["createdAt"] = 42;
+  ASSERT_TRUE(table->put_if_absent(a));
+  ASSERT_TRUE(table->put_if_absent(user("b", "b@b.c")));
+  auto page = table->query({"createdAt-index", 42, 10, std::nullopt});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].at("userId"), "a");
+}
+
+TEST_F(SqliteTableTest, QueryOfAnUnknownIndexIsAnError) {
+  EXPECT_FALSE(table->query({"nope-index", "x", 10, std::nullopt}));
+}
+
+TEST_F(SqliteTableTest, ScanPagesThroughEverything) {
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(table->put_if_absent(user("s" + std::to_string(i), "a@b.c")));
+  auto first = table->scan({5, std::nullopt});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->items.size(), 5u);
+  ASSERT_TRUE(first->next_cursor);
+  auto second = table->scan({5, first->next_cursor});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->items.size(), 2u);
+  EXPECT_FALSE(second->next_cursor);
+}
+
+TEST_F(SqliteTableTest, DataSurvivesReopeningTheDatabase) {
+  auto u = user("keep", "k@b.c");
+  u["name"] = "Zoë";
+  ASSERT_TRUE(table->put_if_absent(u));
+  table.reset();
+  db.reset();
+  auto reopened = SqliteDatabase::open(dir.path());
+  ASSERT_TRUE(reopened);
+  auto t = SqliteTable::open(**reopened, users_schema(), clock);
+  ASSERT_TRUE(t);
+  auto got = (*t)->get("keep");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(**got, u);
+}
+
+TEST_F(SqliteTableTest, TablesInOneDatabaseAreSeparate) {
+  auto assets = SqliteTable::open(*db, assets_schema(), clock);
+  ASSERT_TRUE(assets);
+  ASSERT_TRUE((*assets)->put_if_absent(object{{"assetId", "u1"}, {"status", "pending"}}));
+  EXPECT_FALSE(*table->get("u1"));
+}
+
+TEST(SqliteDatabase, AnUnusableDataDirIsAnErrorNotACrash) {
+  auto db = SqliteDatabase::open("/proc/sbapi-cannot-exist/data");
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().kind, StoreError::Kind::kUnavailable);
+}
+
+TEST(SqliteTableSchema, RejectsNamesThatWouldReachSqlUnquoted) {
+  auto db = SqliteDatabase::open_in_memory();
+  ASSERT_TRUE(db);
+  FixedClock clock{kNow};
+  auto schema = users_schema("users\"; DROP TABLE x; --");
+  EXPECT_FALSE(SqliteTable::open(**db, schema, clock));
+}
+
+}  // namespace
+}  // namespace sbapi

@@ -1,0 +1,30 @@
+// The `sbapi` command: one binary, one subcommand per way to run.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/serve_command.h"
+
+#ifndef SBAPI_VERSION
+#define SBAPI_VERSION "0.1.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"sbapi: a REST API for users and file assets", "sbapi"};
+  app.set_version_flag("--version", SBAPI_VERSION);
+  app.require_subcommand(0, 1);
+
+  sbapi::ServeOptions serve_options;
+  CLI::App* serve = sbapi::add_serve_command(app, serve_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error exits 2, as is customary.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (serve->parsed()) return sbapi::run_serve(serve_options);
+  std::cout << app.help();
+  return 0;
+}

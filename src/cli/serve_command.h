@@ -1,0 +1,33 @@
+// `sbapi serve`: the API on a local HTTP server, backed by the SQLite file under the data dir.
+//
+// Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
+// or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
+// address cannot be bound) is one line on stderr and returns 1. Logs are JSON lines on stdout:
+// {"msg":"listening","host":…,"port":…} once bound (with --port 0, the port actually chosen),
+// one line per request, and {"msg":"stopped"} after the database is closed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace sbapi {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 3000;
+  unsigned threads = 1;
+  std::string data_dir = "./.data";
+  unsigned ttl_sweep_seconds = 60;
+};
+
+// Adds the `serve` subcommand, parsing into `options` (which must outlive `app`).
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& options);
+
+// Runs the server; returns the process exit code.
+int run_serve(const ServeOptions& options);
+
+}  // namespace sbapi

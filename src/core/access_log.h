@@ -1,0 +1,60 @@
+// One JSON line per handled request.
+//
+// Only operational facts are logged — never a body, an email, a name or a presigned URL — so the
+// log can be shipped anywhere without leaking personal data.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace sbapi {
+
+struct AccessLogEntry {
+  std::string_view request_id;
+  std::string_view method;
+  std::string_view route;  // the route template, e.g. "/users/{id}", never the raw path
+  int status = 0;
+  std::int64_t latency_us = 0;
+  bool cold_start = false;
+};
+
+class AccessLog {
+ public:
+  virtual ~AccessLog() = default;
+  virtual void write(const AccessLogEntry& entry) = 0;
+};
+
+// Writes each entry as one JSON line to a stdio stream, one write per line so that lines from
+// concurrent requests never interleave.
+class JsonLinesAccessLog final : public AccessLog {
+ public:
+  explicit JsonLinesAccessLog(std::FILE* out) : out_(out) {}
+  void write(const AccessLogEntry& entry) override;
+
+  // Formats the line (without the trailing newline); exposed for tests.
+  static std::string format(const AccessLogEntry& entry, std::int64_t epoch_micros);
+
+ private:
+  std::FILE* out_;
+  std::mutex mutex_;
+};
+
+// "2026-11-25T09:10:11.123Z"
+std::string format_utc_millis(std::int64_t epoch_micros);
+
+// One JSON line on stdout for an operational event (listening, stopped, a storage failure):
+// {"time","level","msg", ...fields}. Fields are for operators only and never reach a client.
+void log_event(std::string_view level, std::string_view message,
+               const boost::json::object& fields = {});
+
+class NullAccessLog final : public AccessLog {
+ public:
+  void write(const AccessLogEntry& /*entry*/) override {}
+};
+
+}  // namespace sbapi

@@ -1,0 +1,49 @@
+// The whole HTTP API as one function: a transport-neutral Request in, a Response out.
+//
+// `Api::handle` owns everything every endpoint shares: routing (404 for an unknown path, 405 with
+// `Allow` for a wrong method), CORS headers and `OPTIONS` preflight without touching storage, the
+// 64 KiB body limit, an `X-Request-Id` on every response, JSON error bodies, turning an escaped
+// exception into a bare 500, and one access-log line per request. It is thread-safe: the HTTP
+// server calls it from all its threads at once.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/access_log.h"
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/router.h"
+#include "core/table.h"
+
+namespace sbapi {
+
+class UsersHandlers;
+
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
+struct RequestContext {
+  std::string request_id;  // empty: the Api makes one up
+  bool cold_start = false;
+};
+
+class Api {
+ public:
+  // `users` must outlive the Api.
+  Api(Table& users, const Clock& clock, AccessLog& log);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  Response handle(const Request& request, const RequestContext& context = {});
+
+  [[nodiscard]] const Router& router() const { return router_; }
+
+ private:
+  std::unique_ptr<UsersHandlers> users_;
+  Router router_;  // its handlers point into users_
+  AccessLog& log_;
+};
+
+}  // namespace sbapi

@@ -1,0 +1,141 @@
+#include "core/api.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include <set>
+
+#include "adapters/sqlite/sqlite_database.h"
+#include "adapters/sqlite/sqlite_table.h"
+#include "core/schemas.h"
+
+namespace sbapi {
+namespace {
+
+class CapturingLog final : public AccessLog {
+ public:
+  struct Line {
+    std::string request_id, method, route;
+    int status;
+  };
+  void write(const AccessLogEntry& e) override {
+    lines.push_back({std::string(e.request_id), std::string(e.method), std::string(e.route),
+                     e.status});
+  }
+  std::vector<Line> lines;
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db = std::move(*SqliteDatabase::open_in_memory());
+    table = std::move(*SqliteTable::open(*db, users_schema(), clock));
+    api = std::make_unique<Api>(*table, clock, log);
+  }
+  Response call(std::string method, std::string path, std::string body = {}) {
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    return api->handle(r);
+  }
+
+  FixedClock clock{1'750'000'000};
+  CapturingLog log;
+  std::unique_ptr<SqliteDatabase> db;
+  std::unique_ptr<SqliteTable> table;
+  std::unique_ptr<Api> api;
+};
+
+TEST_F(ApiTest, EveryResponseHasCorsAndAUniqueRequestId) {
+  std::set<std::string> ids;
+  for (const Response& r : {call("GET", "/users/u1"), call("GET", "/nope"),
+                            call("POST", "/users", "{}"), call("PATCH", "/users/u1")}) {
+    ASSERT_NE(r.header("access-control-allow-origin"), nullptr);
+    EXPECT_EQ(*r.header("access-control-allow-origin"), "*");
+    ASSERT_NE(r.header("x-request-id"), nullptr);
+    EXPECT_EQ(r.header("x-request-id")->size(), 36u);
+    ids.insert(*r.header("x-request-id"));
+  }
+  EXPECT_EQ(ids.size(), 4u);
+}
+
+TEST_F(ApiTest, AGivenRequestIdIsKept) {
+  Request r;
+  r.method = "GET";
+  r.path = "/users/u1";
+  auto response = api->handle(r, {"apigw-req-1", true});
+  EXPECT_EQ(*response.header("x-request-id"), "apigw-req-1");
+  EXPECT_EQ(log.lines.back().request_id, "apigw-req-1");
+}
+
+TEST_F(ApiTest, OptionsIsAPreflightThatNeverTouchesStorage) {
+  table.reset();  // any storage access would now crash
+  auto r = call("OPTIONS", "/users/u1");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(*r.header("access-control-allow-methods"), "GET,POST,PUT,DELETE,OPTIONS");
+  EXPECT_EQ(*r.header("access-control-allow-headers"),
+            "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token");
+  EXPECT_EQ(call("OPTIONS", "/nope").status, 404);
+}
+
+TEST_F(ApiTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  auto missing = call("GET", "/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(boost::json::parse(missing.body).at("error"), "Not found");
+  auto wrong = call("PATCH", "/users/u1");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(*wrong.header("allow"), "GET, PUT, DELETE, OPTIONS");
+  EXPECT_EQ(*wrong.header("content-type"), "application/json");
+  EXPECT_EQ(*call("DELETE", "/users").header("allow"), "POST, OPTIONS");
+}
+
+TEST_F(ApiTest, BodyOverTheLimitIs413WhateverTheRoute) {
+  EXPECT_EQ(call("POST", "/users", std::string(kMaxBodyBytes + 1, ' ')).status, 413);
+  auto at_limit = call("POST", "/users", std::string(kMaxBodyBytes, ' '));
+  EXPECT_EQ(at_limit.status, 400);  // within the limit, then just invalid JSON
+}
+
+TEST_F(ApiTest, LogsTheRouteTemplateNotThePath) {
+  call("POST", "/users", R"({"userId":"secret-id","email":"who@example.com"})");
+  call("GET", "/users/secret-id");
+  call("GET", "/nope");
+  ASSERT_EQ(log.lines.size(), 3u);
+  EXPECT_EQ(log.lines[0].route, "/users");
+  EXPECT_EQ(log.lines[0].status, 201);
+  EXPECT_EQ(log.lines[1].route, "/users/{id}");
+  EXPECT_EQ(log.lines[1].method, "GET");
+  EXPECT_EQ(log.lines[2].route, "-");
+  EXPECT_EQ(log.lines[2].status, 404);
+}
+
+TEST_F(ApiTest, HealthAnswersOk) {
+  auto r = call("GET", "/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(boost::json::parse(r.body).at("status"), "ok");
+}
+
+TEST(AccessLogFormat, IsOneJsonObjectWithTheAgreedFieldsAndNothingElse) {
+  AccessLogEntry e{"rid-1", "GET", "/users/{id}", 200, 123, true};
+  std::string line = JsonLinesAccessLog::format(e, 1'764'064'211'123'456);
+  auto v = boost::json::parse(line).as_object();
+  EXPECT_EQ(v.at("time"), "2025-11-25T09:50:11.123Z");
+  EXPECT_EQ(v.at("level"), "info");
+  EXPECT_EQ(v.at("requestId"), "rid-1");
+  EXPECT_EQ(v.at("method"), "GET");
+  EXPECT_EQ(v.at("route"), "/users/{id}");
+  EXPECT_EQ(v.at("status"), 200);
+  EXPECT_EQ(v.at("latencyUs"), 123);
+  EXPECT_EQ(v.at("coldStart"), true);
+  EXPECT_EQ(v.size(), 8u);
+}
+
+TEST(AccessLogFormat, EscapesWhatItQuotes) {
+  AccessLogEntry e{"a\"b", "GET", "-", 404, 1, false};
+  auto v = boost::json::parse(JsonLinesAccessLog::format(e, 0)).as_object();
+  EXPECT_EQ(v.at("requestId"), "a\"b");
+}
+
+}  // namespace
+}  // namespace sbapi

@@ -1,0 +1,42 @@
+#include "core/responses.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/access_log.h"
+
+namespace sbapi {
+
+Response json_response(int status, const boost::json::value& body) {
+  Response response;
+  response.status = status;
+  response.headers.push_back({"content-type", "application/json"});
+  response.body = boost::json::serialize(body);
+  return response;
+}
+
+Response error_response(int status, std::string_view message) {
+  return json_response(status, boost::json::object{{"error", message}});
+}
+
+Response store_failure_response(const StoreError& error) {
+  const bool unavailable = error.kind == StoreError::Kind::kUnavailable;
+  log_event("error", unavailable ? "storage unavailable" : "storage error",
+            {{"detail", error.detail}});
+  if (!unavailable) return error_response(500, "Internal server error");
+  Response response = error_response(503, "Service temporarily unavailable");
+  response.set_header("retry-after", "1");
+  return response;
+}
+
+std::expected<boost::json::object, Response> parse_object_body(const Request& request) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(request.body, ec);
+  if (ec) return std::unexpected(error_response(400, "Invalid JSON in request body"));
+  if (!value.is_object()) {
+    return std::unexpected(error_response(400, "Request body must be a JSON object"));
+  }
+  return std::move(value.get_object());
+}
+
+}  // namespace sbapi

@@ -1,0 +1,68 @@
+// Method + path-template routing.
+//
+// Templates are literal segments and `{name}` parameters, e.g. "/users/{id}". A parameter
+// matches one non-empty segment and is percent-decoded. `match` tells a matched route from an
+// unknown path (404) and from a known path with the wrong method (405 plus the methods that
+// would have matched, for the `Allow` header).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/http.h"
+
+namespace sbapi {
+
+class PathParams {
+ public:
+  void add(std::string name, std::string value) {
+    params_.emplace_back(std::move(name), std::move(value));
+  }
+  // The value of `name`, or an empty view when the route has no such parameter.
+  [[nodiscard]] std::string_view get(std::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> params_;
+};
+
+using Handler = std::function<Response(const Request&, const PathParams&)>;
+
+struct Route {
+  std::string method;
+  std::string path_template;
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string path_template, Handler handler);
+
+  struct Match {
+    enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+    Kind kind = Kind::kNotFound;
+    const Handler* handler = nullptr;  // kFound only
+    PathParams params;                 // kFound only
+    std::string_view route;            // the template, for logs; kFound and kMethodNotAllowed
+    std::string allow;                 // kMethodNotAllowed only, e.g. "GET, PUT, DELETE"
+  };
+  [[nodiscard]] Match match(std::string_view method, std::string_view path) const;
+
+  // Every registered (method, template) pair, in registration order.
+  [[nodiscard]] std::vector<Route> routes() const;
+
+ private:
+  struct Entry {
+    std::string method;
+    std::string path_template;
+    std::vector<std::string> segments;  // "{id}" for a parameter
+    Handler handler;
+  };
+  std::vector<Entry> entries_;
+};
+
+// Decodes %XX escapes; returns false on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out);
+
+}  // namespace sbapi

@@ -1,0 +1,137 @@
+#include "core/users_handlers.h"
+
+#include <array>
+
+#include "core/responses.h"
+#include "core/validation.h"
+
+namespace sbapi {
+namespace {
+
+using boost::json::object;
+
+constexpr std::array<std::string_view, 4> kServerOwnedFields = {"userId", "createdAt", "ttl",
+                                                                "updatedAt"};
+constexpr std::array<std::string_view, 3> kEditableFields = {"email", "name", "department"};
+
+bool contains(auto const& list, std::string_view name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// Checks the editable fields present in `body` (types and rules); nullopt when all are valid.
+std::optional<Response> check_editable_fields(const object& body) {
+  for (std::string_view name : kEditableFields) {
+    const auto* value = body.if_contains(name);
+    if (value == nullptr) continue;
+    if (!value->is_string()) {
+      return error_response(400, std::string(name) + " must be a string");
+    }
+    std::string_view text = value->get_string();
+    if (name == "email" && !is_valid_email(text)) {
+      return error_response(400, "email must be a valid address of 3 to 254 characters");
+    }
+    if (name != "email" && !is_valid_text(text)) {
+      return error_response(400, std::string(name) + " must be at most 256 characters");
+    }
+  }
+  return std::nullopt;
+}
+
+Response invalid_user_id() {
+  return error_response(400, "userId must be 1-128 characters of A-Z a-z 0-9 . _ -");
+}
+
+}  // namespace
+
+void UsersHandlers::register_routes(Router& router) {
+  router.add("POST", "/users", [this](const Request& r, const PathParams&) { return create(r); });
+  router.add("GET", "/users/{id}",
+             [this](const Request&, const PathParams& p) { return get(p.get("id")); });
+  router.add("PUT", "/users/{id}",
+             [this](const Request& r, const PathParams& p) { return update(p.get("id"), r); });
+  router.add("DELETE", "/users/{id}",
+             [this](const Request&, const PathParams& p) { return remove(p.get("id")); });
+}
+
+Response UsersHandlers::create(const Request& request) {
+  auto body = parse_object_body(request);
+  if (!body) return std::move(body.error());
+
+  for (const auto& [name, value] : *body) {
+    if (name != "userId" && !contains(kEditableFields, name)) {
+      if (contains(kServerOwnedFields, name)) {
+        return error_response(400, std::string(name) + " is set by the server");
+      }
+      return error_response(400, "Unknown field: " + std::string(name));
+    }
+  }
+  const auto* user_id = body->if_contains("userId");
+  const auto* email = body->if_contains("email");
+  if (user_id == nullptr || email == nullptr) {
+    return error_response(400, "userId and email are required");
+  }
+  if (!user_id->is_string()) return error_response(400, "userId must be a string");
+  if (!is_valid_id(user_id->get_string())) return invalid_user_id();
+  if (auto bad = check_editable_fields(*body)) return std::move(*bad);
+
+  const std::int64_t now = clock_.now_seconds();
+  object user;
+  user["userId"] = *user_id;
+  for (std::string_view name : kEditableFields) {
+    if (const auto* value = body->if_contains(name)) user[name] = *value;
+  }
+  user["createdAt"] = now;
+  user["ttl"] = now + kUserTtlSeconds;
+
+  auto put = users_.put_if_absent(user);
+  if (!put) return store_failure_response(put.error());
+  if (put->created) {
+    return json_response(201, object{{"message", "User created"}, {"user", std::move(put->item)}});
+  }
+  return json_response(200,
+                       object{{"message", "User already exists"}, {"user", std::move(put->item)}});
+}
+
+Response UsersHandlers::get(std::string_view user_id) {
+  if (!is_valid_id(user_id)) return invalid_user_id();
+  auto item = users_.get(user_id);
+  if (!item) return store_failure_response(item.error());
+  if (!*item) return error_response(404, "User not found");
+  return json_response(200, std::move(**item));
+}
+
+Response UsersHandlers::update(std::string_view user_id, const Request& request) {
+  if (!is_valid_id(user_id)) return invalid_user_id();
+  auto body = parse_object_body(request);
+  if (!body) return std::move(body.error());
+
+  for (const auto& [name, value] : *body) {
+    if (contains(kServerOwnedFields, name)) {
+      return error_response(400, std::string(name) + " cannot be updated");
+    }
+    if (!contains(kEditableFields, name)) {
+      return error_response(400, "Unknown field: " + std::string(name));
+    }
+  }
+  if (body->empty()) {
+    return error_response(400, "At least one of email, name, department is required");
+  }
+  if (auto bad = check_editable_fields(*body)) return std::move(*bad);
+
+  ItemUpdate update{std::move(*body), {}};
+  update.set["updatedAt"] = clock_.now_seconds();
+  auto item = users_.update_if_exists(user_id, update);
+  if (!item) return store_failure_response(item.error());
+  if (!*item) return error_response(404, "User not found");
+  return json_response(200, std::move(**item));
+}
+
+Response UsersHandlers::remove(std::string_view user_id) {
+  if (!is_valid_id(user_id)) return invalid_user_id();
+  auto removed = users_.remove(user_id);
+  if (!removed) return store_failure_response(removed.error());
+  if (!*removed) return error_response(404, "User not found");
+  return json_response(200, object{{"message", "User deleted successfully"}});
+}
+
+}  // namespace sbapi

@@ -1,0 +1,37 @@
+// The users endpoints: POST /users, GET|PUT|DELETE /users/{id}.
+//
+//  - create is idempotent: the first POST of a userId stores the user (201); any later one —
+//    even racing it — answers 200 with the stored user. A conditional put decides the winner.
+//  - update changes only the given fields and sets `updatedAt`, through a conditional update, so
+//    it can never resurrect a user deleted concurrently; a missing user is 404.
+//  - `userId`, `createdAt`, `ttl` and `updatedAt` belong to the server; a body naming them, or
+//    any unknown field, is a 400.
+#pragma once
+
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/router.h"
+#include "core/table.h"
+
+namespace sbapi {
+
+inline constexpr std::int64_t kUserTtlSeconds = 90LL * 24 * 3600;
+
+class UsersHandlers {
+ public:
+  // `users` and `clock` must outlive the handlers.
+  UsersHandlers(Table& users, const Clock& clock) : users_(users), clock_(clock) {}
+
+  void register_routes(Router& router);
+
+  Response create(const Request& request);
+  Response get(std::string_view user_id);
+  Response update(std::string_view user_id, const Request& request);
+  Response remove(std::string_view user_id);
+
+ private:
+  Table& users_;
+  const Clock& clock_;
+};
+
+}  // namespace sbapi

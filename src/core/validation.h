@@ -1,0 +1,30 @@
+// The field rules of the API, as pure functions.
+//
+// Lengths in "characters" count Unicode code points of valid UTF-8 (Boost.JSON rejects invalid
+// UTF-8 before any of these run).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace sbapi {
+
+inline constexpr std::size_t kMaxIdLength = 128;
+inline constexpr std::size_t kMinEmailLength = 3;
+inline constexpr std::size_t kMaxEmailLength = 254;
+inline constexpr std::size_t kMaxTextLength = 256;  // name, department
+
+// 1–128 characters of A–Z a–z 0–9 . _ -
+bool is_valid_id(std::string_view id);
+
+// 3–254 characters, exactly one '@', a non-empty local part, a domain of at least two non-empty
+// dot-separated labels, no whitespace or control characters.
+bool is_valid_email(std::string_view email);
+
+// At most `max_chars` characters and no control characters other than tab.
+bool is_valid_text(std::string_view text, std::size_t max_chars = kMaxTextLength);
+
+// Number of code points in valid UTF-8.
+std::size_t utf8_length(std::string_view text);
+
+}  // namespace sbapi

@@ -1,0 +1,70 @@
+#include "core/validation.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sbapi {
+namespace {
+
+TEST(IdRule, AcceptsOneTo128AllowedCharacters) {
+  EXPECT_TRUE(is_valid_id("a"));
+  EXPECT_TRUE(is_valid_id(std::string(128, 'x')));
+  EXPECT_TRUE(is_valid_id("Az09._-"));
+  EXPECT_FALSE(is_valid_id(""));
+  EXPECT_FALSE(is_valid_id(std::string(129, 'x')));
+  for (std::string_view bad : {"a b", "a/b", "a\\b", "a@b", "é", "a\n", "a%20"}) {
+    EXPECT_FALSE(is_valid_id(bad)) << bad;
+  }
+}
+
+TEST(EmailRule, LengthBoundsAreInclusive) {
+  EXPECT_FALSE(is_valid_email("@."));  // 2 characters
+  EXPECT_TRUE(is_valid_email("a@b.c") );
+  // 254 characters: 64-character local part, '@', 189-character domain.
+  std::string local(64, 'l');
+  std::string domain = std::string(185, 'd') + ".com";
+  std::string at_limit = local + "@" + domain;
+  ASSERT_EQ(at_limit.size(), 254u);
+  EXPECT_TRUE(is_valid_email(at_limit));
+  EXPECT_FALSE(is_valid_email("l" + at_limit));  // 255
+}
+
+TEST(EmailRule, ShortestValidAddressHasFiveCharacters) {
+  // The length floor (3) is reached before the structure rules pass, so both sides matter.
+  EXPECT_FALSE(is_valid_email("a@b"));
+  EXPECT_FALSE(is_valid_email("a@.c"));
+  EXPECT_TRUE(is_valid_email("a@b.c"));
+}
+
+TEST(EmailRule, Structure) {
+  EXPECT_TRUE(is_valid_email("first.last+tag@sub.example.org"));
+  for (std::string_view bad : {"ab.c", "a@@b.c", "a@b@c.d", "@b.c", "a@b", "a@b.", "a@.b",
+                               "a@b..c", "a b@c.d", "a@b.c ", "a\t@b.c", "a@b\x7f.c"}) {
+    EXPECT_FALSE(is_valid_email(bad)) << bad;
+  }
+}
+
+TEST(TextRule, AtMost256Characters) {
+  EXPECT_TRUE(is_valid_text(""));
+  EXPECT_TRUE(is_valid_text(std::string(256, 'n')));
+  EXPECT_FALSE(is_valid_text(std::string(257, 'n')));
+}
+
+TEST(TextRule, CountsCharactersNotBytes) {
+  std::string e_acute = "\xC3\xA9";  // é, two bytes
+  std::string at_limit;
+  for (int i = 0; i < 256; ++i) at_limit += e_acute;
+  EXPECT_TRUE(is_valid_text(at_limit));
+  EXPECT_FALSE(is_valid_text(at_limit + e_acute));
+  EXPECT_EQ(utf8_length("a\xC3\xA9\xF0\x9F\x98\x80"), 3u);  // a, é, 😀
+}
+
+TEST(TextRule, RejectsControlCharactersButTab) {
+  EXPECT_TRUE(is_valid_text("R&D\tLab"));
+  EXPECT_FALSE(is_valid_text("line\nbreak"));
+  EXPECT_FALSE(is_valid_text(std::string("nul\0x", 5)));
+}
+
+}  // namespace
+}  // namespace sbapi

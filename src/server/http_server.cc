@@ -1,0 +1,541 @@
+#include "server/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/access_log.h"
+
+namespace sbapi {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using BeastRequest = http::request<http::string_body>;
+using BeastResponse = http::response<http::string_body>;
+
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+// After an error response the server half-closes and reads what the client is still sending
+// (up to these bounds) before closing: closing with unread data would make the kernel send a
+// reset, and the client would likely lose the response it has not read yet.
+constexpr std::size_t kDrainLimit = 1024 * 1024;
+constexpr std::chrono::seconds kDrainTimeout{2};
+// Accepting fails on resource exhaustion (EMFILE); retrying at once would only spin.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool starts_with_icase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Responses the server makes itself carry a request id too; same shape as the Api's ids.
+std::string new_request_id() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  const std::uint64_t hi = engine();
+  const std::uint64_t lo = engine();
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
+                static_cast<unsigned>(hi & 0x0fff),
+                static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+Request to_request(BeastRequest&& message) {
+  Request request;
+  request.method = std::string(message.method_string());
+  std::ranges::transform(request.method, request.method.begin(), ascii_upper);
+
+  std::string_view target = message.target();
+  // Absolute form ("http://host/path?q", RFC 9112 §3.2.2): only path and query matter here.
+  if (starts_with_icase(target, "http://") || starts_with_icase(target, "https://")) {
+    const auto authority = target.find("//") + 2;
+    const auto rest = target.find_first_of("/?", authority);
+    target = rest == std::string_view::npos ? std::string_view() : target.substr(rest);
+  }
+  const auto question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (request.path.empty()) request.path = "/";
+  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+
+  request.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::ranges::transform(name, name.begin(), ascii_lower);
+    request.headers.push_back({std::move(name), std::string(field.value())});
+  }
+  request.body = std::move(message.body());
+  return request;
+}
+
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
+
+BeastResponse to_beast(Response&& response, unsigned version, bool head_request) {
+  BeastResponse message;
+  message.version(version);
+  const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+  message.result(static_cast<unsigned>(status));
+  for (auto& [name, value] : response.headers) {
+    // Framing is the server's business; and a header that could split the response is dropped
+    // rather than sent.
+    if (name == "content-length" || name == "transfer-encoding" || name == "connection") continue;
+    if (name.empty() || has_line_break(name) || has_line_break(value)) continue;
+    message.insert(name, value);
+  }
+  // 1xx, 204 and 304 have no body and no Content-Length; a HEAD response announces the length
+  // of the body it leaves out.
+  if (status / 100 != 1 && status != 204 && status != 304) {
+    message.content_length(response.body.size());
+    if (!head_request) message.body() = std::move(response.body);
+  }
+  return message;
+}
+
+BeastResponse error_message(http::status status, std::string_view message) {
+  BeastResponse response{status, 11};
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::access_control_allow_origin, "*");
+  response.set("X-Request-Id", new_request_id());
+  response.body() = "{\"error\":\"" + std::string(message) + "\"}";
+  response.content_length(response.body().size());
+  return response;
+}
+
+bool is_http_error(const error_code& ec) {
+  return ec.category() == make_error_code(http::error::bad_method).category();
+}
+
+class Session;
+
+// Everything behind HttpServer. Lifetimes: sessions hold a reference to the server; every
+// session either ends while the io_context runs, or (after a hard stop) is destroyed with the
+// io_context, which is declared after the session registry so it goes first.
+class Server {
+ public:
+  Server(Api& api, HttpServerOptions options)
+      : api_(api),
+        options_(std::move(options)),
+        strand_(asio::make_strand(ioc_)),
+        acceptor_(strand_),
+        accept_retry_(strand_) {}
+
+  std::expected<std::uint16_t, std::string> start();
+  void run();
+  void stop();
+
+  Api& api() { return api_; }
+  const HttpServerOptions& options() const { return options_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+
+  void add(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.emplace(session.get(), session);
+  }
+  void remove(Session* session) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(session);
+  }
+
+ private:
+  void do_accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  void do_stop();
+
+  Api& api_;
+  const HttpServerOptions options_;
+  std::atomic<bool> stopping_{false};
+
+  std::mutex sessions_mutex_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+
+  // run() ↔ stop() handshake.
+  std::mutex run_mutex_;
+  std::condition_variable run_cv_;
+  bool started_ = false;
+  bool running_ = false;
+  bool stop_requested_ = false;
+  unsigned running_workers_ = 0;
+
+  asio::io_context ioc_;
+  // Acceptor, accept retry timer and signals live on this strand, and so does do_stop().
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_;
+  std::optional<asio::signal_set> signals_;
+};
+
+// One connection. Every handler runs on the connection's strand (the socket's executor), so the
+// members need no locks.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), idle_timer_(stream_.get_executor()) {}
+  ~Session() { server_.remove(this); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start() {
+    server_.add(shared_from_this());
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->next_request(); });
+  }
+
+  // The server is stopping: a connection between requests is closed now; one in the middle of
+  // a request notices `stopping()` once its response is written.
+  void shutdown() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::kIdle) self->close();
+    });
+  }
+
+ private:
+  enum class Phase { kStarting, kIdle, kReading, kHandling, kWriting, kClosing };
+
+  void next_request() {
+    if (server_.stopping()) return close();
+    if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
+    // Wait for the first byte separately, so that idle connections can be told apart from ones
+    // with a request under way (the former are closed on shutdown, the latter are served).
+    phase_ = Phase::kIdle;
+    const auto wait = ++idle_waits_;  // a stale expiry of an earlier wait must not close this one
+    idle_timer_.expires_after(server_.options().idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this(), wait](error_code ec) {
+      if (!ec && self->phase_ == Phase::kIdle && self->idle_waits_ == wait) self->close();
+    });
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](error_code ec) {
+                                  self->idle_timer_.cancel();
+                                  if (self->phase_ != Phase::kIdle) return;
+                                  if (ec) return self->close();
+                                  self->read_header();
+                                });
+  }
+
+  void read_header() {
+    phase_ = Phase::kReading;
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(server_.options().max_body_bytes);
+    stream_.expires_after(server_.options().read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(error_code ec) {
+    if (ec) return fail(ec);
+    const auto& message = parser_->get();
+    if (!parser_->is_done() && message.version() >= 11 &&
+        beast::iequals(message[http::field::expect], "100-continue")) {
+      // The body is within limits (an oversized Content-Length already failed), so invite it.
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, std::size_t) {
+                       self->on_request(ec);
+                     });
+  }
+
+  void on_request(error_code ec) {
+    if (ec) return fail(ec);
+    stream_.expires_never();
+    phase_ = Phase::kHandling;
+    BeastRequest message = parser_->release();
+    parser_.reset();
+    const unsigned version = message.version();
+    const bool keep_alive = message.keep_alive();
+    const bool head = message.method() == http::verb::head;
+
+    Response response;
+    try {
+      response = server_.api().handle(to_request(std::move(message)));
+    } catch (const std::exception& e) {
+      // The Api turns its own failures into responses; this is only a last resort.
+      log_event("error", "unhandled exception in request", {{"detail", e.what()}});
+      response = Response{500, {{"content-type", "application/json"}},
+                          R"({"error":"Internal server error"})"};
+      response.set_header("access-control-allow-origin", "*");
+      response.set_header("x-request-id", new_request_id());
+    }
+    const std::string* connection = response.header("connection");
+    const bool api_closes = connection != nullptr && beast::iequals(*connection, "close");
+    send(to_beast(std::move(response), version, head), keep_alive && !api_closes);
+  }
+
+  // A request that could not be read. Only real protocol errors get an answer; a client that
+  // went away or timed out is simply closed.
+  void fail(error_code ec) {
+    if (ec == http::error::body_limit) {
+      return send(error_message(http::status::payload_too_large, "Request body too large"), false);
+    }
+    if (ec == http::error::header_limit) {
+      return send(error_message(http::status::request_header_fields_too_large,
+                                "Request header fields too large"),
+                  false);
+    }
+    if (is_http_error(ec) && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+      return send(error_message(http::status::bad_request, "Malformed HTTP request"), false);
+    }
+    close();
+  }
+
+  void send(BeastResponse response, bool keep_alive) {
+    keep_alive = keep_alive && !server_.stopping();
+    response.keep_alive(keep_alive);
+    response_.emplace(std::move(response));
+    phase_ = Phase::kWriting;
+    stream_.expires_after(server_.options().write_timeout);
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
+                        self->response_.reset();
+                        if (ec) return self->close();
+                        if (!keep_alive) return self->close_gracefully();
+                        self->stream_.expires_never();
+                        self->next_request();
+                      });
+  }
+
+  void close_gracefully() {
+    phase_ = Phase::kClosing;
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    stream_.expires_after(kDrainTimeout);
+    drain(0);
+  }
+
+  void drain(std::size_t drained) {
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this(), drained](error_code ec, std::size_t n) {
+                              if (ec || drained + n > kDrainLimit) return self->close();
+                              self->drain(drained + n);
+                            });
+  }
+
+  void close() {
+    phase_ = Phase::kClosing;
+    idle_timer_.cancel();
+    stream_.close();
+  }
+
+  Server& server_;
+  beast::tcp_stream stream_;
+  asio::steady_timer idle_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<BeastResponse> response_;  // alive until its write completes
+  Phase phase_ = Phase::kStarting;
+  std::uint64_t idle_waits_ = 0;
+  std::array<char, 4096> drain_buffer_{};
+};
+
+std::expected<std::uint16_t, std::string> Server::start() {
+  {
+    std::lock_guard lock(run_mutex_);
+    if (started_ || stop_requested_) return std::unexpected("server already started or stopped");
+    started_ = true;
+  }
+  const std::string where = options_.host + ":" + std::to_string(options_.port);
+  error_code ec;
+  tcp::endpoint endpoint;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, options_.port);
+  } else {
+    tcp::resolver resolver(ioc_);
+    const auto results = resolver.resolve(options_.host, std::to_string(options_.port),
+                                          tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return std::unexpected("cannot resolve host '" + options_.host +
+                             "': " + (ec ? ec.message() : "no address"));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+
+  if (acceptor_.open(endpoint.protocol(), ec); ec) {
+    return std::unexpected("cannot listen on " + where + ": " + ec.message());
+  }
+  // Lets a restarted server bind while old connections sit in TIME_WAIT; Linux still refuses a
+  // port that another socket is listening on.
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (acceptor_.bind(endpoint, ec); !ec) {
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  const auto local = ec ? tcp::endpoint() : acceptor_.local_endpoint(ec);
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    return std::unexpected("cannot listen on " + where + ": " + ec.message());
+  }
+
+  if (options_.stop_on_signals) {
+    signals_.emplace(strand_, SIGINT, SIGTERM);
+    signals_->async_wait([this](error_code ec, int) {
+      if (!ec) stop();
+    });
+  }
+  asio::post(strand_, [this] { do_accept(); });
+  return local.port();
+}
+
+void Server::do_accept() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void Server::on_accept(error_code ec, tcp::socket socket) {
+  if (stopping() || ec == asio::error::operation_aborted) return;
+  if (ec == asio::error::connection_aborted) return do_accept();  // that client gave up
+  if (ec) {
+    log_event("error", "accept failed", {{"detail", ec.message()}});
+    accept_retry_.expires_after(kAcceptRetryDelay);
+    accept_retry_.async_wait([this](error_code ec) {
+      if (!ec && !stopping()) do_accept();
+    });
+    return;
+  }
+  // Small responses on a kept-alive connection: do not let Nagle hold them back.
+  socket.set_option(tcp::no_delay(true), ec);
+  std::make_shared<Session>(*this, std::move(socket))->start();
+  do_accept();
+}
+
+void Server::run() {
+  {
+    std::lock_guard lock(run_mutex_);
+    if (running_) return;
+    running_ = true;
+  }
+  const unsigned threads = std::max(1u, options_.threads);
+  {
+    std::lock_guard lock(run_mutex_);
+    running_workers_ = threads;
+  }
+  std::vector<std::thread> workers;
+  workers.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) {
+    workers.emplace_back([this] {
+      for (;;) {
+        try {
+          ioc_.run();  // returns when all work is done, or at the hard stop
+          break;
+        } catch (const std::exception& e) {
+          // A handler threw: that connection is lost, the server goes on.
+          log_event("error", "unhandled exception in HTTP server", {{"detail", e.what()}});
+        }
+      }
+      {
+        std::lock_guard lock(run_mutex_);
+        --running_workers_;
+      }
+      run_cv_.notify_all();
+    });
+  }
+
+  {
+    // The io_context runs out of work by itself once stopped and drained; the hard cap only
+    // counts from the stop request.
+    std::unique_lock lock(run_mutex_);
+    run_cv_.wait(lock, [this] { return running_workers_ == 0 || stop_requested_; });
+    if (!run_cv_.wait_for(lock, options_.shutdown_timeout,
+                          [this] { return running_workers_ == 0; })) {
+      ioc_.stop();
+    }
+  }
+  for (auto& worker : workers) worker.join();
+}
+
+void Server::stop() {
+  {
+    std::lock_guard lock(run_mutex_);
+    if (stop_requested_) return;
+    stop_requested_ = true;
+  }
+  stopping_.store(true, std::memory_order_release);
+  run_cv_.notify_all();
+  asio::post(strand_, [this] { do_stop(); });
+}
+
+void Server::do_stop() {
+  error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  if (signals_) {
+    // Restores the default dispositions: a second Ctrl-C ends the process at once.
+    signals_->clear(ignored);
+    signals_->cancel(ignored);
+  }
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    live.reserve(sessions_.size());
+    for (auto& [raw, weak] : sessions_) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) session->shutdown();
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(Api& api, HttpServerOptions options) : server(api, std::move(options)) {}
+  Server server;
+};
+
+HttpServer::HttpServer(Api& api, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(api, std::move(options))) {}
+HttpServer::~HttpServer() = default;
+
+std::expected<std::uint16_t, std::string> HttpServer::start() { return impl_->server.start(); }
+void HttpServer::run() { impl_->server.run(); }
+void HttpServer::stop() { impl_->server.stop(); }
+
+}  // namespace sbapi

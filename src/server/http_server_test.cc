@@ -1,0 +1,500 @@
+// HttpServer over real sockets: an in-process server on a free port, an in-memory database, and
+// a raw-socket client so that the bytes on the wire are exactly what each test says.
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "adapters/sqlite/sqlite_database.h"
+#include "adapters/sqlite/sqlite_table.h"
+#include "core/access_log.h"
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/schemas.h"
+
+namespace sbapi {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct RawResponse {
+  std::string version;  // "HTTP/1.1"
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  [[nodiscard]] std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  [[nodiscard]] bool has_header(const std::string& name) const { return headers.contains(name); }
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A blocking TCP client with a receive timeout, so a broken server fails a test instead of
+// hanging it.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  [[nodiscard]] bool connected() const { return connected_; }
+
+  // False if the server closed or reset the connection before everything was sent.
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      const auto n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // One response, framed by Content-Length (none: no body). nullopt on close or timeout.
+  // `head`: the response to a HEAD request, whose Content-Length announces no body.
+  std::optional<RawResponse> read_response(bool head = false) {
+    std::size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) return std::nullopt;
+    }
+    RawResponse response;
+    const std::string head_text = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+
+    std::size_t line_end = head_text.find("\r\n");
+    const std::string status_line = head_text.substr(0, line_end);
+    const auto space = status_line.find(' ');
+    response.version = status_line.substr(0, space);
+    response.status = std::stoi(status_line.substr(space + 1, 3));
+    while (line_end != std::string::npos) {
+      const auto start = line_end + 2;
+      line_end = head_text.find("\r\n", start);
+      const std::string line = head_text.substr(start, line_end - start);
+      const auto colon = line.find(':');
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      response.headers[lower(line.substr(0, colon))] = value;
+    }
+    if (!head && response.has_header("content-length")) {
+      const auto length = std::stoul(response.header("content-length"));
+      while (buffer_.size() < length) {
+        if (!fill()) return std::nullopt;
+      }
+      response.body = buffer_.substr(0, length);
+      buffer_.erase(0, length);
+    }
+    return response;
+  }
+
+  // True if the server closes (or resets) the connection within `timeout` without sending
+  // anything more.
+  bool closed_by_server(std::chrono::milliseconds timeout) {
+    if (!buffer_.empty()) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
+    char c;
+    const auto n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+ private:
+  bool fill() {
+    char chunk[4096];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+std::string post_user(std::string_view user_id, std::string_view connection = "") {
+  const std::string body = R"({"userId":")" + std::string(user_id) +
+                           R"(","email":")" + std::string(user_id) + R"(@example.com"})";
+  std::string request = "POST /users HTTP/1.1\r\nHost: localhost\r\n"
+                        "Content-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n";
+  if (!connection.empty()) request += "Connection: " + std::string(connection) + "\r\n";
+  return request + "\r\n" + body;
+}
+
+std::string get(std::string_view target) {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = SqliteDatabase::open_in_memory();
+    ASSERT_TRUE(db) << db.error().detail;
+    db_ = std::move(*db);
+    auto users = SqliteTable::open(*db_, users_schema(), clock_);
+    ASSERT_TRUE(users) << users.error().detail;
+    users_ = std::move(*users);
+    api_ = std::make_unique<Api>(*users_, clock_, log_);
+  }
+
+  void TearDown() override {
+    if (server_) {
+      server_->stop();
+      if (runner_.joinable()) runner_.join();
+    }
+  }
+
+  void start_server(HttpServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    server_ = std::make_unique<HttpServer>(*api_, options);
+    auto port = server_->start();
+    ASSERT_TRUE(port) << port.error();
+    ASSERT_NE(*port, 0);
+    port_ = *port;
+    runner_ = std::thread([this] {
+      server_->run();
+      run_returned_.set_value();
+    });
+  }
+
+  bool run_returned_within(std::chrono::milliseconds timeout) {
+    return run_returned_future_.wait_for(timeout) == std::future_status::ready;
+  }
+
+  FixedClock clock_{1'750'000'000};
+  NullAccessLog log_;
+  std::unique_ptr<SqliteDatabase> db_;
+  std::unique_ptr<SqliteTable> users_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpServer> server_;
+  std::uint16_t port_ = 0;
+  std::promise<void> run_returned_;
+  std::future<void> run_returned_future_ = run_returned_.get_future();
+  std::thread runner_;
+};
+
+TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.connected());
+
+  ASSERT_TRUE(client.send(post_user("u1")));
+  auto created = client.read_response();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(created->header("content-type"), "application/json");
+  EXPECT_FALSE(created->header("x-request-id").empty());
+  EXPECT_EQ(created->header("access-control-allow-origin"), "*");
+  EXPECT_NE(lower(created->header("connection")), "close");
+
+  ASSERT_TRUE(client.send(get("/users/u1")));
+  auto fetched = client.read_response();
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->status, 200);
+  EXPECT_NE(fetched->body.find("u1@example.com"), std::string::npos) << fetched->body;
+  EXPECT_NE(fetched->header("x-request-id"), created->header("x-request-id"));
+  EXPECT_FALSE(client.closed_by_server(100ms));
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send(get("/users/nobody") + get("/health") + get("/no/such/path")));
+  auto first = client.read_response();
+  auto second = client.read_response();
+  auto third = client.read_response();
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(first->status, 404);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(third->status, 404);
+}
+
+TEST_F(HttpServerTest, NoContentResponseHasNoLengthAndConnectionStaysUsable) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("OPTIONS /users HTTP/1.1\r\nHost: localhost\r\n"
+                          "Origin: http://example.com\r\nAccess-Control-Request-Method: POST\r\n"
+                          "\r\n" +
+                          get("/health")));
+  auto preflight = client.read_response();
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_FALSE(preflight->has_header("content-length"));
+  EXPECT_EQ(preflight->header("access-control-allow-origin"), "*");
+  auto health = client.read_response();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(HttpServerTest, HeadResponseAnnouncesLengthWithoutBody) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("HEAD /health HTTP/1.1\r\nHost: localhost\r\n\r\n" + get("/health")));
+  auto head = client.read_response(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_TRUE(head->has_header("content-length"));
+  // Had the HEAD response carried a body, this would read it as a malformed status line.
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+}
+
+TEST_F(HttpServerTest, AbsoluteFormTargetIsRoutedByItsPath) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET http://localhost:3000/health?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(HttpServerTest, OversizedBodyGets413AndTheConnectionCloses) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  const std::string body(70 * 1024, 'x');
+  // The server may answer before the whole body is sent; what matters is what it answers.
+  client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+              "Content-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->body, R"({"error":"Request body too large"})");
+  EXPECT_EQ(response->header("content-type"), "application/json");
+  EXPECT_EQ(response->header("access-control-allow-origin"), "*");
+  EXPECT_FALSE(response->header("x-request-id").empty());
+  EXPECT_EQ(lower(response->header("connection")), "close");
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, AnnouncedOversizedBodyIsRejectedBeforeItIsSent) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\n"
+                          "Content-Length: 10000000\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->body, R"({"error":"Request body too large"})");
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, OversizedChunkedBodyGets413) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  std::string request =
+      "POST /users HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunk(8 * 1024, 'x');
+  for (int i = 0; i < 9; ++i) request += "2000\r\n" + chunk + "\r\n";  // 72 KiB in total
+  request += "0\r\n\r\n";
+  client.send(request);
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, BodyAtTheLimitIsPassedToTheApi) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  const std::string body(kMaxBodyBytes, ' ');  // not JSON: the Api, not the server, says 400
+  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->body.find("Malformed HTTP"), std::string::npos) << response->body;
+  EXPECT_FALSE(client.closed_by_server(100ms));
+}
+
+TEST_F(HttpServerTest, MalformedRequestLineGets400AndTheConnectionCloses) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("THIS IS NOT HTTP\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->body, R"({"error":"Malformed HTTP request"})");
+  EXPECT_EQ(response->header("content-type"), "application/json");
+  EXPECT_EQ(response->header("access-control-allow-origin"), "*");
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, MalformedContentLengthGets400) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->body, R"({"error":"Malformed HTTP request"})");
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, OversizedHeadersGet431) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: " +
+                          std::string(20 * 1024, 'a') + "\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 431);
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, Http10ConnectionClosesAfterTheResponse) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /health HTTP/1.0\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->version, "HTTP/1.0");
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send(post_user("u2", "close")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(lower(response->header("connection")), "close");
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, ExpectContinueIsAnswered) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  const std::string body = R"({"userId":"u3","email":"u3@example.com"})";
+  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+                          "Content-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n"));
+  auto go_ahead = client.read_response();
+  ASSERT_TRUE(go_ahead);
+  EXPECT_EQ(go_ahead->status, 100);
+  ASSERT_TRUE(client.send(body));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201) << response->body;
+}
+
+TEST_F(HttpServerTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
+  ASSERT_NO_FATAL_FAILURE(start_server({.idle_timeout = 200ms}));
+  Client client(port_);
+  ASSERT_TRUE(client.send(get("/health")));
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(HttpServerTest, IncompleteRequestIsDroppedAfterTheReadTimeout) {
+  ASSERT_NO_FATAL_FAILURE(start_server({.read_timeout = 200ms}));
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /health HTTP/1.1\r\nHost: loc"));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.closed_by_server(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST_F(HttpServerTest, StopReturnsWhileAnIdleKeepAliveConnectionIsOpen) {
+  ASSERT_NO_FATAL_FAILURE(start_server());  // idle timeout 30 s: only stop() can close these
+  Client used(port_);
+  ASSERT_TRUE(used.send(get("/health")));
+  ASSERT_TRUE(used.read_response());
+  Client never_used(port_);
+  ASSERT_TRUE(never_used.connected());
+  std::this_thread::sleep_for(50ms);  // let the server accept the second one
+  EXPECT_FALSE(run_returned_within(0ms));
+
+  server_->stop();
+  EXPECT_TRUE(run_returned_within(3s));
+  EXPECT_TRUE(used.closed_by_server(1s));
+  EXPECT_TRUE(never_used.closed_by_server(1s));
+  Client late(port_);
+  EXPECT_FALSE(late.connected());
+}
+
+TEST_F(HttpServerTest, StopLetsARequestInFlightFinish) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  const std::string request = post_user("u4");
+  const auto split = request.size() - 5;  // the body is not complete yet
+  ASSERT_TRUE(client.send(request.substr(0, split)));
+  std::this_thread::sleep_for(100ms);
+
+  server_->stop();
+  EXPECT_FALSE(run_returned_within(300ms));  // still waiting for the rest of the request
+
+  ASSERT_TRUE(client.send(request.substr(split)));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 201) << response->body;
+  EXPECT_EQ(lower(response->header("connection")), "close");
+  EXPECT_TRUE(client.closed_by_server(3s));
+  EXPECT_TRUE(run_returned_within(3s));
+}
+
+TEST_F(HttpServerTest, StopGivesUpOnStragglersAfterTheShutdownTimeout) {
+  ASSERT_NO_FATAL_FAILURE(start_server({.shutdown_timeout = 300ms}));
+  Client client(port_);
+  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n"));
+  std::this_thread::sleep_for(100ms);
+  const auto started = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_TRUE(run_returned_within(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST_F(HttpServerTest, StartFailsWhenThePortIsTaken) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  HttpServer second(*api_, {.host = "127.0.0.1", .port = port_});
+  auto port = second.start();
+  ASSERT_FALSE(port);
+  EXPECT_NE(port.error().find("cannot listen on 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos)
+      << port.error();
+}
+
+TEST_F(HttpServerTest, RunReturnsWhenStoppedBeforeItStarts) {
+  HttpServer server(*api_, {.host = "127.0.0.1", .port = 0});
+  ASSERT_TRUE(server.start());
+  server.stop();
+  auto done = std::async(std::launch::async, [&] { server.run(); });
+  EXPECT_EQ(done.wait_for(3s), std::future_status::ready);
+}
+
+}  // namespace
+}  // namespace sbapi

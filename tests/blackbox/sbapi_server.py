@@ -1,0 +1,414 @@
+"""Black-box test harness: runs a real `sbapi serve` process and talks HTTP to it.
+
+Python 3 standard library only. Used by every tests/blackbox/test_*.py suite.
+
+Configuration (environment):
+  SBAPI_BIN         path to the sbapi binary (required).
+  SBAPI_EXTRA_ARGS  extra arguments appended to every `serve` command line (shell-quoted),
+                    e.g. "--backend aws" for a rerun against DynamoDB/S3-compatible engines.
+  SBAPI_NO_DATA_DIR if set to 1, `--data-dir` is not passed (backends that keep no local files).
+
+Typical use:
+
+    with SbapiServer() as srv:
+        status, headers, body = srv.request("POST", "/users", {"userId": "u1", "email": "a@b.c"})
+"""
+
+import atexit
+import http.client
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+__all__ = ["SbapiServer", "ServerError", "send_raw", "parse_raw_response", "sbapi_bin"]
+
+STARTUP_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0
+STOP_TIMEOUT = 15.0
+
+_live_servers = set()
+_live_lock = threading.Lock()
+
+
+def _kill_leftovers():
+    # Last resort if a test crashed without stopping its server: kill by PID, never by name.
+    with _live_lock:
+        servers = list(_live_servers)
+    for srv in servers:
+        try:
+            srv.proc.kill()
+            srv.proc.wait(timeout=5)
+        except Exception:
+            pass
+
+
+atexit.register(_kill_leftovers)
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+def sbapi_bin():
+    path = os.environ.get("SBAPI_BIN")
+    if not path:
+        raise ServerError("SBAPI_BIN is not set; point it at the built sbapi binary")
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise ServerError("SBAPI_BIN=%r is not an executable file" % path)
+    return path
+
+
+def _encode_body(body, headers):
+    """Returns the body as bytes and sets Content-Type for dict/list bodies."""
+    if body is None:
+        return None
+    if isinstance(body, (dict, list)):
+        headers.setdefault("Content-Type", "application/json")
+        return json.dumps(body).encode("utf-8")
+    if isinstance(body, str):
+        headers.setdefault("Content-Type", "application/json")
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        headers.setdefault("Content-Type", "application/json")
+        return bytes(body)
+    raise TypeError("body must be None, bytes, str, dict or list")
+
+
+def _decode_body(raw):
+    """Parsed JSON if the body is JSON, else the raw bytes (b"" for an empty body)."""
+    if not raw:
+        return raw
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return raw
+
+
+def _lower_headers(pairs):
+    out = {}
+    for name, value in pairs:
+        key = name.lower()
+        out[key] = out[key] + ", " + value if key in out else value
+    return out
+
+
+def request_on(conn, method, path, body=None, headers=None):
+    """One request on an existing http.client connection -> (status, headers, body).
+
+    A server may answer (e.g. 413) and close before it has read the whole request body; a send
+    error is therefore swallowed and the response is still read.
+    """
+    hdrs = dict(headers or {})
+    data = _encode_body(body, hdrs)
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    resp = conn.getresponse()
+    raw = resp.read()
+    return resp.status, _lower_headers(resp.getheaders()), _decode_body(raw)
+
+
+def send_raw(host, port, data, timeout=5.0, half_close=False):
+    """Sends raw bytes and reads until the server closes the connection.
+
+    Returns (raw_response_bytes, closed) where closed is True if the server closed the
+    connection within `timeout` seconds, False if the read timed out with the connection open.
+    """
+    chunks = []
+    closed = False
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        try:
+            sock.sendall(data)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            chunks.append(chunk)
+    return b"".join(chunks), closed
+
+
+def parse_raw_response(raw):
+    """Parses the first HTTP/1.x response in `raw` -> (status, headers, body) or None."""
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.decode("iso-8859-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        return None
+    status = int(parts[1])
+    pairs = []
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        pairs.append((name.strip(), value.strip()))
+    headers = _lower_headers(pairs)
+    if "content-length" in headers:
+        body = rest[: int(headers["content-length"])]
+    else:
+        body = rest
+    return status, headers, _decode_body(body)
+
+
+class SbapiServer:
+    """A running `sbapi serve` on 127.0.0.1 with an OS-assigned port.
+
+    data_dir:   directory for the server's storage; None makes a temporary one that is removed
+                on stop(). Pass the same directory to a second server to test persistence.
+    extra_args: more command-line arguments after the defaults (and after SBAPI_EXTRA_ARGS).
+    env:        extra environment variables for the server process.
+    threads:    value of --threads.
+    """
+
+    def __init__(self, data_dir=None, extra_args=(), env=None, threads=2):
+        self.binary = sbapi_bin()
+        self.host = "127.0.0.1"
+        self.port = None
+        self._own_dir = data_dir is None
+        self.data_dir = data_dir if data_dir is not None else tempfile.mkdtemp(prefix="sbapi-bb-")
+        self.log_lines = []  # raw stdout lines (str), in order, including the "listening" one
+        self._log_lock = threading.Lock()
+        self._log_cond = threading.Condition(self._log_lock)
+        self.exit_code = None
+
+        cmd = [self.binary, "serve", "--port", "0", "--host", self.host]
+        if os.environ.get("SBAPI_NO_DATA_DIR") != "1":
+            cmd += ["--data-dir", self.data_dir]
+        cmd += ["--threads", str(threads)]
+        cmd += shlex.split(os.environ.get("SBAPI_EXTRA_ARGS", ""))
+        cmd += list(extra_args)
+        self.cmd = cmd
+
+        proc_env = dict(os.environ)
+        proc_env.update(env or {})
+        self._stderr_file = tempfile.TemporaryFile()
+        self._stderr_cache = None
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr_file,
+            env=proc_env,
+        )
+        with _live_lock:
+            _live_servers.add(self)
+        try:
+            self._wait_listening()
+        except BaseException:
+            self._force_kill()
+            self._cleanup()
+            raise
+        self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drain.start()
+
+    # ----------------------------------------------------------------------------- lifecycle
+
+    def _wait_listening(self):
+        # Read stdout lines (from a helper thread, so the timeout holds even if the server
+        # prints nothing) until the "listening" line.
+        result = {}
+        done = threading.Event()
+
+        def reader():
+            try:
+                for raw in iter(self.proc.stdout.readline, b""):
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    with self._log_cond:
+                        self.log_lines.append(line)
+                        self._log_cond.notify_all()
+                    try:
+                        obj = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(obj, dict) and obj.get("msg") == "listening" and "port" in obj:
+                        result["port"] = int(obj["port"])
+                        return
+            finally:
+                done.set()
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        done.wait(STARTUP_TIMEOUT)
+        if "port" in result:
+            self.port = result["port"]
+            return
+        if done.is_set():  # stdout closed: the process is exiting; give it a moment
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc.poll() is not None:
+            raise ServerError(
+                "sbapi exited with code %s before listening.\ncommand: %s\nstdout:\n%s\nstderr:\n%s"
+                % (self.proc.returncode, shlex.join(self.cmd), "\n".join(self.log_lines),
+                   self.stderr_text()))
+        raise ServerError(
+            "sbapi printed no 'listening' line within %.0f s.\ncommand: %s\nstdout:\n%s\nstderr:\n%s"
+            % (STARTUP_TIMEOUT, shlex.join(self.cmd), "\n".join(self.log_lines), self.stderr_text()))
+
+    def _drain_stdout(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            with self._log_cond:
+                self.log_lines.append(line)
+                self._log_cond.notify_all()
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Sends `sig`, waits for exit and returns the exit code (negative: killed by signal).
+
+        If the process does not exit within `timeout` it is killed and ServerError is raised.
+        """
+        if self.exit_code is not None:
+            return self.exit_code
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._force_kill()
+                self._cleanup()
+                raise ServerError("sbapi did not exit within %.0f s of signal %s"
+                                  % (timeout, signal.Signals(sig).name))
+        self.exit_code = self.proc.returncode
+        self._drain.join(timeout=5)
+        self._cleanup()
+        return self.exit_code
+
+    def _force_kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def _cleanup(self):
+        with _live_lock:
+            _live_servers.discard(self)
+        if self._stderr_cache is None:
+            self._stderr_cache = self.stderr_text()
+            self._stderr_file.close()
+        if self.proc.stdout:
+            try:
+                self.proc.stdout.close()
+            except Exception:
+                pass
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.exit_code is None:
+            try:
+                self.stop()
+            except ServerError:
+                pass
+        return False
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    # ----------------------------------------------------------------------------- output
+
+    def stderr_text(self):
+        """Everything the server wrote to stderr so far (still available after stop())."""
+        if self._stderr_cache is not None:
+            return self._stderr_cache
+        try:
+            self._stderr_file.flush()
+            pos = self._stderr_file.tell()
+            self._stderr_file.seek(0)
+            data = self._stderr_file.read()
+            self._stderr_file.seek(pos)
+            return data.decode("utf-8", "replace")
+        except (ValueError, OSError):
+            return ""
+
+    def logs(self):
+        """Every stdout line parsed as JSON (lines that are not JSON objects are skipped)."""
+        with self._log_lock:
+            lines = list(self.log_lines)
+        out = []
+        for line in lines:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+        return out
+
+    def raw_logs(self):
+        with self._log_lock:
+            return list(self.log_lines)
+
+    def wait_for_log(self, predicate, timeout=5.0):
+        """The first parsed stdout JSON object for which predicate(obj) is true, or None."""
+        deadline = time.monotonic() + timeout
+        with self._log_cond:
+            while True:
+                for line in self.log_lines:
+                    try:
+                        obj = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(obj, dict) and predicate(obj):
+                        return obj
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._log_cond.wait(remaining)
+
+    def request_log(self, request_id, timeout=5.0):
+        """The access-log line whose requestId equals request_id, or None."""
+        return self.wait_for_log(lambda o: o.get("requestId") == request_id, timeout)
+
+    # ----------------------------------------------------------------------------- HTTP
+
+    @property
+    def base_url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def connection(self, timeout=REQUEST_TIMEOUT):
+        """A new http.client connection to the server (use with request_on for keep-alive)."""
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None):
+        """One request on a fresh connection -> (status, lower-cased headers, JSON or bytes).
+
+        body: None, bytes, str (sent as-is) or dict/list (JSON-encoded). Content-Type defaults
+        to application/json when there is a body.
+        """
+        conn = self.connection()
+        try:
+            return request_on(conn, method, path, body, headers)
+        finally:
+            conn.close()
+
+    def send_raw(self, data, timeout=5.0, half_close=False):
+        return send_raw(self.host, self.port, data, timeout, half_close)
