@@ -725,6 +725,16 @@ class AccessLogTest(ServerTestCase):
         self.assertEqual(line["status"], 404)
         self.assertEqual(line["method"], "GET")
 
+    def test_oversized_body_is_logged(self):
+        # A request rejected for its size is still a request: one log line with status 413.
+        status, headers, _ = self.req("POST", "/users", b"x" * (MAX_BODY + 1))
+        self.assertEqual(status, 413)
+        line = self.log_for(headers)
+        self.assertEqual(line["status"], 413)
+        self.assertEqual(line["method"], "POST")
+        for field in self.LOG_FIELDS:
+            self.assertIn(field, line)
+
     def test_no_personal_data_in_logs(self):
         tag = uuid.uuid4().hex[:10]
         email1 = "pii.%s@privacy-test.example" % tag
