@@ -41,11 +41,13 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
       ->envname("SBAPI_THREADS")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  serve->add_option("--data-dir", options.data_dir, "Directory of the database (created if missing)")
+  serve
+      ->add_option("--data-dir", options.data_dir, "Directory of the database (created if missing)")
       ->envname("SBAPI_DATA_DIR")
       ->capture_default_str();
-  serve->add_option("--ttl-sweep-seconds", options.ttl_sweep_seconds,
-                    "Seconds between deletions of expired items")
+  serve
+      ->add_option("--ttl-sweep-seconds", options.ttl_sweep_seconds,
+                   "Seconds between deletions of expired items")
       ->envname("SBAPI_TTL_SWEEP_SECONDS")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
@@ -70,10 +72,11 @@ int run_serve(const ServeOptions& options) {
     JsonLinesAccessLog access_log(stdout);
     Api api(**users, clock, access_log);
 
-    HttpServer server(api, {.host = options.host,
-                            .port = options.port,
-                            .threads = options.threads,
-                            .stop_on_signals = true});
+    HttpServer server(api, access_log,
+                      {.host = options.host,
+                       .port = options.port,
+                       .threads = options.threads,
+                       .stop_on_signals = true});
     auto port = server.start();
     if (!port) return startup_error(port.error());
     log_event("info", "listening", {{"host", options.host}, {"port", *port}});

@@ -24,16 +24,19 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "core/access_log.h"
+#include "core/router.h"
 
 namespace sbapi {
 namespace {
@@ -69,20 +72,21 @@ std::string new_request_id() {
   const std::uint64_t hi = engine();
   const std::uint64_t lo = engine();
   char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0x0fff),
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0x0fff),
                 static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return buf;
 }
 
-Request to_request(BeastRequest&& message) {
-  Request request;
-  request.method = std::string(message.method_string());
-  std::ranges::transform(request.method, request.method.begin(), ascii_upper);
+std::string upper_method(std::string_view method) {
+  std::string upper(method);
+  std::ranges::transform(upper, upper.begin(), ascii_upper);
+  return upper;
+}
 
-  std::string_view target = message.target();
+// The request target as path and query (without '?').
+std::pair<std::string, std::string> split_target(std::string_view target) {
   // Absolute form ("http://host/path?q", RFC 9112 §3.2.2): only path and query matter here.
   if (starts_with_icase(target, "http://") || starts_with_icase(target, "https://")) {
     const auto authority = target.find("//") + 2;
@@ -90,9 +94,17 @@ Request to_request(BeastRequest&& message) {
     target = rest == std::string_view::npos ? std::string_view() : target.substr(rest);
   }
   const auto question = target.find('?');
-  request.path = std::string(target.substr(0, question));
-  if (request.path.empty()) request.path = "/";
-  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+  std::string path(target.substr(0, question));
+  if (path.empty()) path = "/";
+  std::string query(question == std::string_view::npos ? std::string_view()
+                                                       : target.substr(question + 1));
+  return {std::move(path), std::move(query)};
+}
+
+Request to_request(BeastRequest&& message) {
+  Request request;
+  request.method = upper_method(message.method_string());
+  std::tie(request.path, request.query) = split_target(message.target());
 
   request.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message) {
@@ -127,11 +139,13 @@ BeastResponse to_beast(Response&& response, unsigned version, bool head_request)
   return message;
 }
 
-BeastResponse error_message(http::status status, std::string_view message) {
+BeastResponse error_message(http::status status, std::string_view message,
+                            std::string_view request_id) {
   BeastResponse response{status, 11};
-  response.set(http::field::content_type, "application/json");
-  response.set(http::field::access_control_allow_origin, "*");
-  response.set("X-Request-Id", new_request_id());
+  // Lower-case names, like the headers the Api sets.
+  response.set("content-type", "application/json");
+  response.set("access-control-allow-origin", "*");
+  response.set("x-request-id", request_id);
   response.body() = "{\"error\":\"" + std::string(message) + "\"}";
   response.content_length(response.body().size());
   return response;
@@ -148,8 +162,9 @@ class Session;
 // io_context, which is declared after the session registry so it goes first.
 class Server {
  public:
-  Server(Api& api, HttpServerOptions options)
+  Server(Api& api, AccessLog& access_log, HttpServerOptions options)
       : api_(api),
+        access_log_(access_log),
         options_(std::move(options)),
         strand_(asio::make_strand(ioc_)),
         acceptor_(strand_),
@@ -160,6 +175,7 @@ class Server {
   void stop();
 
   Api& api() { return api_; }
+  AccessLog& access_log() { return access_log_; }
   const HttpServerOptions& options() const { return options_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
@@ -178,6 +194,7 @@ class Server {
   void do_stop();
 
   Api& api_;
+  AccessLog& access_log_;
   const HttpServerOptions options_;
   std::atomic<bool> stopping_{false};
 
@@ -237,25 +254,24 @@ class Session : public std::enable_shared_from_this<Session> {
     idle_timer_.async_wait([self = shared_from_this(), wait](error_code ec) {
       if (!ec && self->phase_ == Phase::kIdle && self->idle_waits_ == wait) self->close();
     });
-    stream_.socket().async_wait(tcp::socket::wait_read,
-                                [self = shared_from_this()](error_code ec) {
-                                  self->idle_timer_.cancel();
-                                  if (self->phase_ != Phase::kIdle) return;
-                                  if (ec) return self->close();
-                                  self->read_header();
-                                });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      self->idle_timer_.cancel();
+      if (self->phase_ != Phase::kIdle) return;
+      if (ec) return self->close();
+      self->read_header();
+    });
   }
 
   void read_header() {
     phase_ = Phase::kReading;
+    request_started_ = std::chrono::steady_clock::now();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(server_.options().max_body_bytes);
     stream_.expires_after(server_.options().read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(error_code ec) {
@@ -275,10 +291,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, std::size_t) {
-                       self->on_request(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
   }
 
   void on_request(error_code ec) {
@@ -297,8 +312,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       // The Api turns its own failures into responses; this is only a last resort.
       log_event("error", "unhandled exception in request", {{"detail", e.what()}});
-      response = Response{500, {{"content-type", "application/json"}},
-                          R"({"error":"Internal server error"})"};
+      response = Response{
+          500, {{"content-type", "application/json"}}, R"({"error":"Internal server error"})"};
       response.set_header("access-control-allow-origin", "*");
       response.set_header("x-request-id", new_request_id());
     }
@@ -311,18 +326,37 @@ class Session : public std::enable_shared_from_this<Session> {
   // went away or timed out is simply closed.
   void fail(error_code ec) {
     if (ec == http::error::body_limit) {
-      return send(error_message(http::status::payload_too_large, "Request body too large"), false);
+      return reject(http::status::payload_too_large, "Request body too large");
     }
     if (ec == http::error::header_limit) {
-      return send(error_message(http::status::request_header_fields_too_large,
-                                "Request header fields too large"),
-                  false);
+      return reject(http::status::request_header_fields_too_large,
+                    "Request header fields too large");
     }
     if (is_http_error(ec) && ec != http::error::end_of_stream &&
         ec != http::error::partial_message) {
-      return send(error_message(http::status::bad_request, "Malformed HTTP request"), false);
+      return reject(http::status::bad_request, "Malformed HTTP request");
     }
     close();
+  }
+
+  // Answers a request the Api never saw, logs it as the Api would, and closes the connection.
+  void reject(http::status status, std::string_view message) {
+    const std::string request_id = new_request_id();
+    // Whatever of the request line was parsed before the error; a request that is too large is
+    // still attributed to its method and route.
+    const auto& partial = parser_->get();
+    const std::string method = upper_method(partial.method_string());
+    std::string_view route = "-";
+    Router::Match match;
+    if (!method.empty() && !partial.target().empty()) {
+      match = server_.api().router().match(method, split_target(partial.target()).first);
+      if (match.kind != Router::Match::Kind::kNotFound) route = match.route;
+    }
+    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - request_started_);
+    server_.access_log().write({request_id, method.empty() ? "-" : method, route,
+                                static_cast<int>(status), latency.count(), false});
+    send(error_message(status, message, request_id), false);
   }
 
   void send(BeastResponse response, bool keep_alive) {
@@ -372,6 +406,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<BeastResponse> response_;  // alive until its write completes
   Phase phase_ = Phase::kStarting;
   std::uint64_t idle_waits_ = 0;
+  std::chrono::steady_clock::time_point request_started_;
   std::array<char, 4096> drain_buffer_{};
 };
 
@@ -381,7 +416,9 @@ std::expected<std::uint16_t, std::string> Server::start() {
     if (started_ || stop_requested_) return std::unexpected("server already started or stopped");
     started_ = true;
   }
-  const std::string where = options_.host + ":" + std::to_string(options_.port);
+  const bool ipv6 = options_.host.find(':') != std::string::npos;
+  const std::string where =
+      (ipv6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(options_.port);
   error_code ec;
   tcp::endpoint endpoint;
   const auto address = asio::ip::make_address(options_.host, ec);
@@ -389,8 +426,8 @@ std::expected<std::uint16_t, std::string> Server::start() {
     endpoint = tcp::endpoint(address, options_.port);
   } else {
     tcp::resolver resolver(ioc_);
-    const auto results = resolver.resolve(options_.host, std::to_string(options_.port),
-                                          tcp::resolver::passive, ec);
+    const auto results =
+        resolver.resolve(options_.host, std::to_string(options_.port), tcp::resolver::passive, ec);
     if (ec || results.empty()) {
       return std::unexpected("cannot resolve host '" + options_.host +
                              "': " + (ec ? ec.message() : "no address"));
@@ -526,12 +563,13 @@ void Server::do_stop() {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Api& api, HttpServerOptions options) : server(api, std::move(options)) {}
+  Impl(Api& api, AccessLog& access_log, HttpServerOptions options)
+      : server(api, access_log, std::move(options)) {}
   Server server;
 };
 
-HttpServer::HttpServer(Api& api, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(api, std::move(options))) {}
+HttpServer::HttpServer(Api& api, AccessLog& access_log, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(api, access_log, std::move(options))) {}
 HttpServer::~HttpServer() = default;
 
 std::expected<std::uint16_t, std::string> HttpServer::start() { return impl_->server.start(); }

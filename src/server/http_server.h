@@ -16,13 +16,15 @@
 // - Transport-level failures never reach the Api: a body over `max_body_bytes` (announced or
 //   actual) → 413 `{"error":"Request body too large"}`, headers over 16 KiB → 431, any other
 //   malformed HTTP → 400 `{"error":"Malformed HTTP request"}`; each is JSON with CORS and
-//   X-Request-Id, and the connection is then closed (after draining what the client still sends,
-//   so it reads the response rather than a reset).
+//   X-Request-Id, gets an access-log line like any request (method and route as far as they were
+//   parsed, else "-"), and the connection is then closed (after draining what the client still
+//   sends, so it reads the response rather than a reset).
 // - Graceful stop: stop accepting, close idle connections at once, let requests in flight be
 //   answered (with `Connection: close`) and written, then `run()` returns. Whatever is still
 //   running after `shutdown_timeout` is abandoned.
 //
-// Beast and Asio stay inside http_server.cc: this header is all the rest of the build sees.
+// Beast and Asio stay inside http_server.cc (and asio_impl.cc): this header is all the rest of
+// the build sees.
 #pragma once
 
 #include <chrono>
@@ -32,6 +34,7 @@
 #include <memory>
 #include <string>
 
+#include "core/access_log.h"
 #include "core/api.h"
 
 namespace sbapi {
@@ -50,8 +53,9 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  // `api` must outlive the server.
-  HttpServer(Api& api, HttpServerOptions options);
+  // `api` and `access_log` must outlive the server. The log gets a line for each request the
+  // server answers itself; the Api logs the rest.
+  HttpServer(Api& api, AccessLog& access_log, HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -15,10 +15,12 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
@@ -141,12 +143,35 @@ class Client {
   std::string buffer_;
 };
 
+// The server's own access-log lines (the Api in these tests logs to a NullAccessLog).
+class RecordingAccessLog final : public AccessLog {
+ public:
+  struct Line {
+    std::string request_id, method, route;
+    int status;
+  };
+  void write(const AccessLogEntry& e) override {
+    std::lock_guard lock(mutex_);
+    lines_.push_back(
+        {std::string(e.request_id), std::string(e.method), std::string(e.route), e.status});
+  }
+  std::vector<Line> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Line> lines_;
+};
+
 std::string post_user(std::string_view user_id, std::string_view connection = "") {
-  const std::string body = R"({"userId":")" + std::string(user_id) +
-                           R"(","email":")" + std::string(user_id) + R"(@example.com"})";
-  std::string request = "POST /users HTTP/1.1\r\nHost: localhost\r\n"
-                        "Content-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n";
+  const std::string body = R"({"userId":")" + std::string(user_id) + R"(","email":")" +
+                           std::string(user_id) + R"(@example.com"})";
+  std::string request =
+      "POST /users HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n";
   if (!connection.empty()) request += "Connection: " + std::string(connection) + "\r\n";
   return request + "\r\n" + body;
 }
@@ -178,7 +203,7 @@ class HttpServerTest : public ::testing::Test {
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = 2;
-    server_ = std::make_unique<HttpServer>(*api_, options);
+    server_ = std::make_unique<HttpServer>(*api_, server_log_, options);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error();
     ASSERT_NE(*port, 0);
@@ -195,6 +220,7 @@ class HttpServerTest : public ::testing::Test {
 
   FixedClock clock_{1'750'000'000};
   NullAccessLog log_;
+  RecordingAccessLog server_log_;
   std::unique_ptr<SqliteDatabase> db_;
   std::unique_ptr<SqliteTable> users_;
   std::unique_ptr<Api> api_;
@@ -226,6 +252,7 @@ TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_NE(fetched->body.find("u1@example.com"), std::string::npos) << fetched->body;
   EXPECT_NE(fetched->header("x-request-id"), created->header("x-request-id"));
   EXPECT_FALSE(client.closed_by_server(100ms));
+  EXPECT_TRUE(server_log_.lines().empty());  // requests the Api answers, the Api logs
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
@@ -244,10 +271,11 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(HttpServerTest, NoContentResponseHasNoLengthAndConnectionStaysUsable) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   Client client(port_);
-  ASSERT_TRUE(client.send("OPTIONS /users HTTP/1.1\r\nHost: localhost\r\n"
-                          "Origin: http://example.com\r\nAccess-Control-Request-Method: POST\r\n"
-                          "\r\n" +
-                          get("/health")));
+  ASSERT_TRUE(
+      client.send("OPTIONS /users HTTP/1.1\r\nHost: localhost\r\n"
+                  "Origin: http://example.com\r\nAccess-Control-Request-Method: POST\r\n"
+                  "\r\n" +
+                  get("/health")));
   auto preflight = client.read_response();
   ASSERT_TRUE(preflight);
   EXPECT_EQ(preflight->status, 204);
@@ -274,7 +302,8 @@ TEST_F(HttpServerTest, HeadResponseAnnouncesLengthWithoutBody) {
 TEST_F(HttpServerTest, AbsoluteFormTargetIsRoutedByItsPath) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   Client client(port_);
-  ASSERT_TRUE(client.send("GET http://localhost:3000/health?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("GET http://localhost:3000/health?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -285,9 +314,10 @@ TEST_F(HttpServerTest, OversizedBodyGets413AndTheConnectionCloses) {
   Client client(port_);
   const std::string body(70 * 1024, 'x');
   // The server may answer before the whole body is sent; what matters is what it answers.
-  client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-              "Content-Length: " +
-              std::to_string(body.size()) + "\r\n\r\n" + body);
+  client.send(
+      "POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -297,13 +327,22 @@ TEST_F(HttpServerTest, OversizedBodyGets413AndTheConnectionCloses) {
   EXPECT_FALSE(response->header("x-request-id").empty());
   EXPECT_EQ(lower(response->header("connection")), "close");
   EXPECT_TRUE(client.closed_by_server(3s));
+
+  // The Api never saw this request, so the server logs it: once, with its method and route.
+  const auto lines = server_log_.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].request_id, response->header("x-request-id"));
+  EXPECT_EQ(lines[0].method, "POST");
+  EXPECT_EQ(lines[0].route, "/users");
+  EXPECT_EQ(lines[0].status, 413);
 }
 
 TEST_F(HttpServerTest, AnnouncedOversizedBodyIsRejectedBeforeItIsSent) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\n"
-                          "Content-Length: 10000000\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /users HTTP/1.1\r\nHost: localhost\r\n"
+                  "Content-Length: 10000000\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -350,12 +389,19 @@ TEST_F(HttpServerTest, MalformedRequestLineGets400AndTheConnectionCloses) {
   EXPECT_EQ(response->header("content-type"), "application/json");
   EXPECT_EQ(response->header("access-control-allow-origin"), "*");
   EXPECT_TRUE(client.closed_by_server(3s));
+
+  const auto lines = server_log_.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].method, "-");
+  EXPECT_EQ(lines[0].route, "-");
+  EXPECT_EQ(lines[0].status, 400);
 }
 
 TEST_F(HttpServerTest, MalformedContentLengthGets400) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 400);
@@ -400,9 +446,10 @@ TEST_F(HttpServerTest, ExpectContinueIsAnswered) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   Client client(port_);
   const std::string body = R"({"userId":"u3","email":"u3@example.com"})";
-  ASSERT_TRUE(client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
-                          "Content-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+                  "Content-Type: application/json\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n"));
   auto go_ahead = client.read_response();
   ASSERT_TRUE(go_ahead);
   EXPECT_EQ(go_ahead->status, 100);
@@ -449,21 +496,25 @@ TEST_F(HttpServerTest, StopReturnsWhileAnIdleKeepAliveConnectionIsOpen) {
 
 TEST_F(HttpServerTest, StopLetsARequestInFlightFinish) {
   ASSERT_NO_FATAL_FAILURE(start_server());
-  Client client(port_);
+  auto client = std::make_unique<Client>(port_);
   const std::string request = post_user("u4");
   const auto split = request.size() - 5;  // the body is not complete yet
-  ASSERT_TRUE(client.send(request.substr(0, split)));
+  ASSERT_TRUE(client->send(request.substr(0, split)));
   std::this_thread::sleep_for(100ms);
 
   server_->stop();
   EXPECT_FALSE(run_returned_within(300ms));  // still waiting for the rest of the request
 
-  ASSERT_TRUE(client.send(request.substr(split)));
-  auto response = client.read_response();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 201) << response->body;
-  EXPECT_EQ(lower(response->header("connection")), "close");
-  EXPECT_TRUE(client.closed_by_server(3s));
+  {
+    Client& sender = *client;
+    ASSERT_TRUE(sender.send(request.substr(split)));
+    auto response = sender.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 201) << response->body;
+    EXPECT_EQ(lower(response->header("connection")), "close");
+    EXPECT_TRUE(sender.closed_by_server(3s));
+  }
+  client.reset();  // as a client does once it has read a `Connection: close` response
   EXPECT_TRUE(run_returned_within(3s));
 }
 
@@ -480,7 +531,7 @@ TEST_F(HttpServerTest, StopGivesUpOnStragglersAfterTheShutdownTimeout) {
 
 TEST_F(HttpServerTest, StartFailsWhenThePortIsTaken) {
   ASSERT_NO_FATAL_FAILURE(start_server());
-  HttpServer second(*api_, {.host = "127.0.0.1", .port = port_});
+  HttpServer second(*api_, server_log_, {.host = "127.0.0.1", .port = port_});
   auto port = second.start();
   ASSERT_FALSE(port);
   EXPECT_NE(port.error().find("cannot listen on 127.0.0.1:" + std::to_string(port_)),
@@ -489,7 +540,7 @@ TEST_F(HttpServerTest, StartFailsWhenThePortIsTaken) {
 }
 
 TEST_F(HttpServerTest, RunReturnsWhenStoppedBeforeItStarts) {
-  HttpServer server(*api_, {.host = "127.0.0.1", .port = 0});
+  HttpServer server(*api_, server_log_, {.host = "127.0.0.1", .port = 0});
   ASSERT_TRUE(server.start());
   server.stop();
   auto done = std::async(std::launch::async, [&] { server.run(); });
