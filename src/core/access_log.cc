@@ -16,7 +16,9 @@ std::int64_t now_micros() {
 }
 
 // A JSON string literal (quotes included), escaped by Boost.JSON.
-std::string json_string(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+std::string json_string(std::string_view s) {
+  return boost::json::serialize(boost::json::string(s));
+}
 
 }  // namespace
 
@@ -26,8 +28,7 @@ std::string format_utc_millis(std::int64_t epoch_micros) {
   gmtime_r(&seconds, &tm);
   char buf[32];
   std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ",
-                static_cast<int>((epoch_micros / 1000) % 1000));
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>((epoch_micros / 1000) % 1000));
   return buf;
 }
 
@@ -54,8 +55,8 @@ void JsonLinesAccessLog::write(const AccessLogEntry& entry) {
 
 void log_event(std::string_view level, std::string_view message,
                const boost::json::object& fields) {
-  std::string line = "{\"time\":\"" + format_utc_millis(now_micros()) + "\",\"level\":" +
-                     json_string(level) + ",\"msg\":" + json_string(message);
+  std::string line = "{\"time\":\"" + format_utc_millis(now_micros()) +
+                     "\",\"level\":" + json_string(level) + ",\"msg\":" + json_string(message);
   for (const auto& [key, value] : fields) {
     line += "," + json_string(key) + ":" + boost::json::serialize(value);
   }

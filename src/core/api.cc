@@ -21,9 +21,8 @@ std::string new_request_id() {
   const std::uint64_t hi = engine();
   const std::uint64_t lo = engine();
   char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0x0fff),
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0x0fff),
                 static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return buf;
@@ -52,8 +51,7 @@ Api::~Api() = default;
 
 Response Api::handle(const Request& request, const RequestContext& context) {
   const auto started = std::chrono::steady_clock::now();
-  std::string request_id =
-      context.request_id.empty() ? new_request_id() : context.request_id;
+  std::string request_id = context.request_id.empty() ? new_request_id() : context.request_id;
 
   Response response;
   std::string_view route = "-";
@@ -75,7 +73,8 @@ Response Api::handle(const Request& request, const RequestContext& context) {
       } catch (const std::exception& e) {
         // Handlers return errors as values; reaching here is a bug. Log it, tell the client
         // nothing about it.
-        log_event("error", "unhandled exception", {{"requestId", request_id}, {"detail", e.what()}});
+        log_event("error", "unhandled exception",
+                  {{"requestId", request_id}, {"detail", e.what()}});
         response = error_response(500, "Internal server error");
       }
     }
@@ -85,8 +84,8 @@ Response Api::handle(const Request& request, const RequestContext& context) {
 
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
-  log_.write({request_id, request.method, route, response.status, latency.count(),
-              context.cold_start});
+  log_.write(
+      {request_id, request.method, route, response.status, latency.count(), context.cold_start});
   return response;
 }
 

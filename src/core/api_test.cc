@@ -20,8 +20,8 @@ class CapturingLog final : public AccessLog {
     int status;
   };
   void write(const AccessLogEntry& e) override {
-    lines.push_back({std::string(e.request_id), std::string(e.method), std::string(e.route),
-                     e.status});
+    lines.push_back(
+        {std::string(e.request_id), std::string(e.method), std::string(e.route), e.status});
   }
   std::vector<Line> lines;
 };

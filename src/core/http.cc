@@ -6,8 +6,8 @@ namespace sbapi {
 namespace {
 
 const std::string* find_header(const Headers& headers, std::string_view name) {
-  auto it = std::find_if(headers.begin(), headers.end(),
-                         [&](const Header& h) { return h.name == name; });
+  auto it =
+      std::find_if(headers.begin(), headers.end(), [&](const Header& h) { return h.name == name; });
   return it == headers.end() ? nullptr : &it->value;
 }
 

@@ -67,7 +67,7 @@ struct Page {
 };
 
 struct IndexQuery {
-  std::string index;  // index name from the schema
+  std::string index;          // index name from the schema
   boost::json::value equals;  // items whose indexed attribute equals this
   std::size_t limit = 25;
   std::optional<std::string> cursor;  // from a previous page

@@ -142,9 +142,9 @@ TEST_F(UsersHandlersTest, UpdateChangesOnlyTheGivenFields) {
 
 TEST_F(UsersHandlersTest, UpdateRejectsServerOwnedUnknownAndInvalidFields) {
   ASSERT_EQ(create(R"({"userId":"u1","email":"a@b.c"})").status, 201);
-  for (const char* body : {R"({"userId":"u2"})", R"({"createdAt":1})", R"({"ttl":1})",
-                           R"({"updatedAt":1})", R"({"role":"x"})", R"({"email":"bad"})",
-                           R"({"name":1})", "{}", "[]", "nope"}) {
+  for (const char* body :
+       {R"({"userId":"u2"})", R"({"createdAt":1})", R"({"ttl":1})", R"({"updatedAt":1})",
+        R"({"role":"x"})", R"({"email":"bad"})", R"({"name":1})", "{}", "[]", "nope"}) {
     EXPECT_EQ(update("u1", body).status, 400) << body;
   }
   auto r = update("u1", R"({"createdAt":1})");

@@ -20,7 +20,7 @@ TEST(IdRule, AcceptsOneTo128AllowedCharacters) {
 
 TEST(EmailRule, LengthBoundsAreInclusive) {
   EXPECT_FALSE(is_valid_email("@."));  // 2 characters
-  EXPECT_TRUE(is_valid_email("a@b.c") );
+  EXPECT_TRUE(is_valid_email("a@b.c"));
   // 254 characters: 64-character local part, '@', 189-character domain.
   std::string local(64, 'l');
   std::string domain = std::string(185, 'd') + ".com";
@@ -39,8 +39,8 @@ TEST(EmailRule, ShortestValidAddressHasFiveCharacters) {
 
 TEST(EmailRule, Structure) {
   EXPECT_TRUE(is_valid_email("first.last+tag@sub.example.org"));
-  for (std::string_view bad : {"ab.c", "a@@b.c", "a@b@c.d", "@b.c", "a@b", "a@b.", "a@.b",
-                               "a@b..c", "a b@c.d", "a@b.c ", "a\t@b.c", "a@b\x7f.c"}) {
+  for (std::string_view bad : {"ab.c", "a@@b.c", "a@b@c.d", "@b.c", "a@b", "a@b.", "a@.b", "a@b..c",
+                               "a b@c.d", "a@b.c ", "a\t@b.c", "a@b\x7f.c"}) {
     EXPECT_FALSE(is_valid_email(bad)) << bad;
   }
 }

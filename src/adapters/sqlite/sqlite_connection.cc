@@ -39,10 +39,9 @@ std::string_view Statement::column_text(int index) const {
 
 std::expected<std::unique_ptr<Connection>, StoreError> Connection::open(const std::string& uri) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(uri.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                               SQLITE_OPEN_URI,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      uri.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_close(db);
     return std::unexpected(to_store_error(rc, "open database"));
@@ -50,8 +49,8 @@ std::expected<std::unique_ptr<Connection>, StoreError> Connection::open(const st
   std::unique_ptr<Connection> conn(new Connection(db));
   // WAL: readers never block the writer. synchronous=FULL: a commit is on disk before we
   // acknowledge it. busy_timeout: writers queue for the lock instead of failing at once.
-  for (const char* pragma : {"PRAGMA busy_timeout=5000", "PRAGMA journal_mode=WAL",
-                             "PRAGMA synchronous=FULL"}) {
+  for (const char* pragma :
+       {"PRAGMA busy_timeout=5000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
     if (auto r = conn->exec(pragma); !r) return std::unexpected(r.error());
   }
   return conn;

@@ -109,7 +109,8 @@ class ConnectionPool {
 namespace sbapi {
 
 struct SqliteDatabase::Impl {
-  explicit Impl(std::string uri, std::size_t max_connections) : pool(std::move(uri), max_connections) {}
+  explicit Impl(std::string uri, std::size_t max_connections)
+      : pool(std::move(uri), max_connections) {}
   sqlite::ConnectionPool pool;
 };
 

@@ -15,9 +15,7 @@ using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::to_store_error;
 
-StoreError internal(std::string detail) {
-  return {StoreError::Kind::kInternal, std::move(detail)};
-}
+StoreError internal(std::string detail) { return {StoreError::Kind::kInternal, std::move(detail)}; }
 
 // Names reach SQL text (identifiers, JSON paths), so they are restricted to a safe alphabet.
 bool is_safe_name(std::string_view name) {
@@ -26,7 +24,9 @@ bool is_safe_name(std::string_view name) {
   });
 }
 
-std::string sql_identifier(std::string_view identifier) { return "\"" + std::string(identifier) + "\""; }
+std::string sql_identifier(std::string_view identifier) {
+  return "\"" + std::string(identifier) + "\"";
+}
 
 std::string json_path(std::string_view attribute) {
   return "'$.\"" + std::string(attribute) + "\"'";
@@ -57,7 +57,8 @@ void bind_json(Statement& stmt, int index, const boost::json::value& value) {
 StoreResult<Item> parse_item(std::string_view text) {
   boost::system::error_code ec;
   auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) return std::unexpected(internal("stored item is not a JSON object"));
+  if (ec || !value.is_object())
+    return std::unexpected(internal("stored item is not a JSON object"));
   return std::move(value.get_object());
 }
 
@@ -146,7 +147,8 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
                                    : "json_extract(item, " + json_path(schema.ttl_attribute) + ")";
   std::string ddl = "CREATE TABLE IF NOT EXISTS " + table +
                     " (pk TEXT PRIMARY KEY NOT NULL, item TEXT NOT NULL, "
-                    "expires_at INTEGER GENERATED ALWAYS AS (" + ttl_expr + ") VIRTUAL";
+                    "expires_at INTEGER GENERATED ALWAYS AS (" +
+                    ttl_expr + ") VIRTUAL";
   for (std::size_t i = 0; i < schema.indexes.size(); ++i) {
     ddl += ", ix" + std::to_string(i) + " GENERATED ALWAYS AS (json_extract(item, " +
            json_path(schema.indexes[i].attribute) + ")) VIRTUAL";
@@ -155,8 +157,9 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
   ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + ".ttl") + " ON " + table +
          " (expires_at);\n";
   for (std::size_t i = 0; i < schema.indexes.size(); ++i) {
-    ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + "." + schema.indexes[i].name) +
-           " ON " + table + " (ix" + std::to_string(i) + ", pk);\n";
+    ddl += "CREATE INDEX IF NOT EXISTS " +
+           sql_identifier(schema.name + "." + schema.indexes[i].name) + " ON " + table + " (ix" +
+           std::to_string(i) + ", pk);\n";
   }
 
   auto impl = std::unique_ptr<Impl>(new Impl(db, std::move(schema), clock));
@@ -175,8 +178,8 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
   impl->select_existing_sql = impl->get_sql;
   impl->write_sql = "UPDATE " + table + " SET item = ?2 WHERE pk = ?3";
   impl->delete_sql = "DELETE FROM " + table + " WHERE pk = ?2 AND " + visible;
-  impl->scan_sql = "SELECT pk, item FROM " + table + " WHERE " + visible +
-                   " AND pk > ?2 ORDER BY pk LIMIT ?3";
+  impl->scan_sql =
+      "SELECT pk, item FROM " + table + " WHERE " + visible + " AND pk > ?2 ORDER BY pk LIMIT ?3";
   for (std::size_t i = 0; i < impl->schema.indexes.size(); ++i) {
     impl->query_sql.push_back("SELECT pk, item FROM " + table + " WHERE ix" + std::to_string(i) +
                               " = ?4 AND " + visible + " AND pk > ?2 ORDER BY pk LIMIT ?3");

@@ -73,8 +73,10 @@ TEST_F(SqliteTableTest, EightThreadsRacingPutIfAbsentHaveExactlyOneWinner) {
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&, t] {
         auto r = table->put_if_absent(user(key, "t" + std::to_string(t) + "@b.c"));
-        if (!r) ++errors;
-        else if (r->created) ++winners;
+        if (!r)
+          ++errors;
+        else if (r->created)
+          ++winners;
       });
     }
     for (auto& th : threads) th.join();
@@ -213,7 +215,8 @@ TEST_F(SqliteTableTest, QueryOfAnUnknownIndexIsAnError) {
 }
 
 TEST_F(SqliteTableTest, ScanPagesThroughEverything) {
-  for (int i = 0; i < 7; ++i) ASSERT_TRUE(table->put_if_absent(user("s" + std::to_string(i), "a@b.c")));
+  for (int i = 0; i < 7; ++i)
+    ASSERT_TRUE(table->put_if_absent(user("s" + std::to_string(i), "a@b.c")));
   auto first = table->scan({5, std::nullopt});
   ASSERT_TRUE(first);
   EXPECT_EQ(first->items.size(), 5u);
