@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <random>
 
+#include "core/request_id.h"
 #include "core/responses.h"
 #include "core/users_handlers.h"
 
@@ -14,19 +14,6 @@ namespace {
 constexpr std::string_view kAllowMethods = "GET,POST,PUT,DELETE,OPTIONS";
 constexpr std::string_view kAllowHeaders =
     "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token";
-
-// A random UUID-shaped id; thread-local engines keep this lock-free.
-std::string new_request_id() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  const std::uint64_t hi = engine();
-  const std::uint64_t lo = engine();
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0x0fff),
-                static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
 
 Response preflight() {
   Response response;

@@ -27,7 +27,6 @@
 #include <iterator>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <thread>
 #include <tuple>
@@ -36,6 +35,7 @@
 #include <vector>
 
 #include "core/access_log.h"
+#include "core/request_id.h"
 #include "core/router.h"
 
 namespace sbapi {
@@ -64,19 +64,6 @@ char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c -
 
 bool starts_with_icase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
-}
-
-// Responses the server makes itself carry a request id too; same shape as the Api's ids.
-std::string new_request_id() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  const std::uint64_t hi = engine();
-  const std::uint64_t lo = engine();
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0x0fff),
-                static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
 }
 
 std::string upper_method(std::string_view method) {
