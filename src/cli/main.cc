@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/presign_command.h"
 #include "cli/serve_command.h"
 
 #ifndef SBAPI_VERSION
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
 
   sbapi::ServeOptions serve_options;
   CLI::App* serve = sbapi::add_serve_command(app, serve_options);
+  sbapi::PresignOptions presign_options;
+  CLI::App* presign = sbapi::add_presign_command(app, presign_options);
 
   try {
     app.parse(argc, argv);
@@ -25,6 +28,7 @@ int main(int argc, char** argv) {
   }
 
   if (serve->parsed()) return sbapi::run_serve(serve_options);
+  if (presign->parsed()) return sbapi::run_presign(presign_options);
   std::cout << app.help();
   return 0;
 }

@@ -4,15 +4,21 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <thread>
 
+#include "adapters/local/local_object_endpoint.h"
+#include "adapters/local/local_object_store.h"
+#include "adapters/local/object_files.h"
+#include "adapters/local/presigned_url_verifier.h"
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "adapters/sqlite/ttl_sweeper.h"
 #include "core/access_log.h"
 #include "core/api.h"
+#include "core/asset_uploads.h"
 #include "core/clock.h"
 #include "core/schemas.h"
 #include "server/http_server.h"
@@ -51,6 +57,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
       ->envname("SBAPI_TTL_SWEEP_SECONDS")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  add_local_store_options(*serve, options.store);
   return serve;
 }
 
@@ -68,7 +75,28 @@ int run_serve(const ServeOptions& options) {
     }
     auto users = SqliteTable::open(**db, users_schema(), clock);
     if (!users) return startup_error("cannot open the users table: " + users.error().detail);
-    TtlSweeper sweeper({users->get()}, std::chrono::seconds(options.ttl_sweep_seconds));
+    auto assets = SqliteTable::open(**db, assets_schema(), clock);
+    if (!assets) return startup_error("cannot open the assets table: " + assets.error().detail);
+    TtlSweeper sweeper({users->get(), assets->get()},
+                       std::chrono::seconds(options.ttl_sweep_seconds));
+
+    // The object endpoint verifies presigned URLs; the presigner needs the bound port (for the
+    // default public URL), so it joins the Api after start() and before run().
+    auto store_config = local_object_config(options.store, options.port);
+    if (!store_config) return startup_error(store_config.error());
+    ObjectFiles files(options.data_dir);
+    if (auto ready = files.prepare(); !ready) return startup_error(ready.error());
+    PresignedUrlVerifier verifier({{store_config->credentials}, store_config->region});
+    LocalObjectEndpoint endpoint(
+        store_config->bucket, files, verifier, clock,
+        [&](std::string_view key, const StoredObject& stored) -> std::expected<void, ObjectError> {
+          auto recorded = record_upload(**assets, clock, key, stored.size, stored.etag);
+          if (recorded) return {};
+          log_event("error", "cannot record upload", {{"detail", recorded.error().detail}});
+          return std::unexpected(
+              ObjectError{503, "ServiceUnavailable", "Please try the upload again."});
+        });
+    std::optional<LocalObjectStore> object_store;
     JsonLinesAccessLog access_log(stdout);
     Api api(**users, clock, access_log);
 
@@ -76,9 +104,13 @@ int run_serve(const ServeOptions& options) {
                       {.host = options.host,
                        .port = options.port,
                        .threads = options.threads,
-                       .stop_on_signals = true});
+                       .stop_on_signals = true,
+                       .objects = &endpoint});
     auto port = server.start();
     if (!port) return startup_error(port.error());
+    store_config = local_object_config(options.store, *port);
+    object_store.emplace(std::move(*store_config), clock);
+    api.serve_assets(**assets, *object_store);
     log_event("info", "listening", {{"host", options.host}, {"port", *port}});
     server.run();
   }

@@ -1,4 +1,5 @@
-// `sbapi serve`: the API on a local HTTP server, backed by the SQLite file under the data dir.
+// `sbapi serve`: the API on a local HTTP server, backed by the SQLite file under the data dir,
+// plus the local object endpoint (`/<bucket>/<key>`) that presigned asset URLs point at.
 //
 // Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
 // or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
@@ -9,6 +10,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "cli/local_store_options.h"
 
 namespace CLI {
 class App;
@@ -22,6 +25,7 @@ struct ServeOptions {
   unsigned threads = 1;
   std::string data_dir = "./.data";
   unsigned ttl_sweep_seconds = 60;
+  LocalStoreOptions store;
 };
 
 // Adds the `serve` subcommand, parsing into `options` (which must outlive `app`).

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "core/request_id.h"
+#include "core/assets_handlers.h"
 #include "core/responses.h"
 #include "core/users_handlers.h"
 
@@ -26,15 +27,27 @@ Response preflight() {
 
 }  // namespace
 
-Api::Api(Table& users, const Clock& clock, AccessLog& log)
-    : users_(std::make_unique<UsersHandlers>(users, clock)), log_(log) {
-  users_->register_routes(router_);
+Api::Api(const Clock& clock, AccessLog& log) : clock_(clock), log_(log) {
   router_.add("GET", "/health", [](const Request&, const PathParams&) {
     return json_response(200, boost::json::object{{"status", "ok"}});
   });
 }
 
+Api::Api(Table& users, const Clock& clock, AccessLog& log) : Api(clock, log) {
+  serve_users(users);
+}
+
 Api::~Api() = default;
+
+void Api::serve_users(Table& users) {
+  users_ = std::make_unique<UsersHandlers>(users, clock_);
+  users_->register_routes(router_);
+}
+
+void Api::serve_assets(Table& assets, ObjectStore& objects) {
+  assets_ = std::make_unique<AssetsHandlers>(assets, objects, clock_);
+  assets_->register_routes(router_);
+}
 
 Response Api::handle(const Request& request, const RequestContext& context) {
   const auto started = std::chrono::steady_clock::now();

@@ -14,11 +14,13 @@
 #include "core/access_log.h"
 #include "core/clock.h"
 #include "core/http.h"
+#include "core/object_store.h"
 #include "core/router.h"
 #include "core/table.h"
 
 namespace sbapi {
 
+class AssetsHandlers;
 class UsersHandlers;
 
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
@@ -30,19 +32,29 @@ struct RequestContext {
 
 class Api {
  public:
-  // `users` must outlive the Api.
+  // An Api with only `/health`; add resource groups with `serve_*` before the first request.
+  // (One Lambda function may serve users only, another assets only.)
+  Api(const Clock& clock, AccessLog& log);
+  // Shorthand for an Api serving the users endpoints.
   Api(Table& users, const Clock& clock, AccessLog& log);
   ~Api();
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
+
+  // The users endpoints over `users` (must outlive the Api).
+  void serve_users(Table& users);
+  // The assets endpoints over `assets` and `objects` (both must outlive the Api).
+  void serve_assets(Table& assets, ObjectStore& objects);
 
   Response handle(const Request& request, const RequestContext& context = {});
 
   [[nodiscard]] const Router& router() const { return router_; }
 
  private:
+  const Clock& clock_;
   std::unique_ptr<UsersHandlers> users_;
-  Router router_;  // its handlers point into users_
+  std::unique_ptr<AssetsHandlers> assets_;
+  Router router_;  // its handlers point into users_ and assets_
   AccessLog& log_;
 };
 

@@ -15,7 +15,69 @@ bool is_control_or_space(char c) {
   return u <= 0x20 || u == 0x7f;
 }
 
+// RFC 9110 tchar.
+bool is_token_char(char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Consumes a non-empty token from the front of `s`.
+bool take_token(std::string_view& s) {
+  std::size_t n = 0;
+  while (n < s.size() && is_token_char(s[n])) ++n;
+  s.remove_prefix(n);
+  return n > 0;
+}
+
+void skip_spaces(std::string_view& s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+}
+
+// Consumes a quoted string ("..." with backslash escapes) from the front of `s`.
+bool take_quoted(std::string_view& s) {
+  if (s.empty() || s.front() != '"') return false;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x20 && s[i] != '\t') return false;
+    if (u == 0x7f) return false;
+    if (s[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (s[i] == '"') {
+      s.remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+bool is_valid_file_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxFileNameBytes || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '/' || c == '\\' || u < 0x20 || u == 0x7f;
+  });
+}
+
+bool is_valid_media_type(std::string_view s) {
+  if (s.size() > kMaxMediaTypeLength) return false;
+  if (!take_token(s) || s.empty() || s.front() != '/') return false;
+  s.remove_prefix(1);
+  if (!take_token(s)) return false;
+  while (true) {
+    skip_spaces(s);
+    if (s.empty()) return true;
+    if (s.front() != ';') return false;
+    s.remove_prefix(1);
+    skip_spaces(s);
+    if (!take_token(s) || s.empty() || s.front() != '=') return false;
+    s.remove_prefix(1);
+    if (!take_token(s) && !take_quoted(s)) return false;
+  }
+}
 
 std::size_t utf8_length(std::string_view text) {
   // Count every byte that does not continue a multi-byte sequence.

@@ -24,6 +24,17 @@ bool is_valid_email(std::string_view email);
 // At most `max_chars` characters and no control characters other than tab.
 bool is_valid_text(std::string_view text, std::size_t max_chars = kMaxTextLength);
 
+inline constexpr std::size_t kMaxFileNameBytes = 255;
+inline constexpr std::size_t kMaxMediaTypeLength = 255;
+
+// 1–255 bytes; no '/', '\\' or control characters; not "." or "..": a file name can never
+// reach outside its object key ("assets/{assetId}/{fileName}").
+bool is_valid_file_name(std::string_view name);
+
+// A media type "type/subtype" of RFC 9110 tokens, optionally with parameters
+// (`; name=value`, value a token or a quoted string), at most 255 characters.
+bool is_valid_media_type(std::string_view media_type);
+
 // Number of code points in valid UTF-8.
 std::size_t utf8_length(std::string_view text);
 

@@ -68,3 +68,45 @@ TEST(TextRule, RejectsControlCharactersButTab) {
 
 }  // namespace
 }  // namespace sbapi
+
+namespace sbapi {
+namespace {
+
+TEST(FileNameRule, OneTo255BytesThatStayInsideTheKey) {
+  EXPECT_TRUE(is_valid_file_name("a"));
+  EXPECT_TRUE(is_valid_file_name("report..final v2 (1).pdf"));
+  EXPECT_TRUE(is_valid_file_name(".hidden"));
+  EXPECT_TRUE(is_valid_file_name(std::string(255, 'f')));
+  EXPECT_FALSE(is_valid_file_name(std::string(256, 'f')));
+  EXPECT_FALSE(is_valid_file_name(""));
+  for (std::string_view bad : {".", "..", "../x", "a/b", "a\\b", "/abs", "tab\there", "nl\n",
+                               "del\x7f"}) {
+    EXPECT_FALSE(is_valid_file_name(bad)) << bad;
+  }
+  EXPECT_FALSE(is_valid_file_name(std::string("nul\0x", 5)));
+}
+
+TEST(FileNameRule, CountsBytesNotCharacters) {
+  std::string name;
+  for (int i = 0; i < 127; ++i) name += "\xC3\xA9";  // 254 bytes
+  EXPECT_TRUE(is_valid_file_name(name + "x"));
+  EXPECT_FALSE(is_valid_file_name(name + "\xC3\xA9"));  // 256 bytes
+}
+
+TEST(MediaTypeRule, TypeSlashSubtypeWithOptionalParameters) {
+  for (std::string_view good :
+       {"application/pdf", "image/png", "application/vnd.ms-excel", "text/plain; charset=utf-8",
+        "text/plain;charset=\"utf-8\"", "multipart/x-mixed; a=b; c=\"d e\"", "a/b+c"}) {
+    EXPECT_TRUE(is_valid_media_type(good)) << good;
+  }
+  for (std::string_view bad : {"", "pdf", "image/", "/png", "image/png/x", "image png",
+                               "text/plain;", "text/plain; charset", "text/plain; =x",
+                               "text/plain; a=\"open", "image/p\nng", "ima(ge/png"}) {
+    EXPECT_FALSE(is_valid_media_type(bad)) << bad;
+  }
+  EXPECT_TRUE(is_valid_media_type("a/" + std::string(253, 'b')));
+  EXPECT_FALSE(is_valid_media_type("a/" + std::string(254, 'b')));
+}
+
+}  // namespace
+}  // namespace sbapi

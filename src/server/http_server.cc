@@ -11,11 +11,16 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/none.hpp>
 
 #include <algorithm>
 #include <array>
@@ -23,6 +28,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <iterator>
 #include <mutex>
@@ -35,6 +41,7 @@
 #include <vector>
 
 #include "core/access_log.h"
+#include "core/object_endpoint.h"
 #include "core/request_id.h"
 #include "core/router.h"
 
@@ -58,6 +65,8 @@ constexpr std::chrono::seconds kDrainTimeout{2};
 // Accepting fails on resource exhaustion (EMFILE); retrying at once would only spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// What the access log says of an object request: never the bucket or key themselves.
+constexpr std::string_view kObjectRoute = "/{bucket}/{key}";
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
@@ -88,7 +97,8 @@ std::pair<std::string, std::string> split_target(std::string_view target) {
   return {std::move(path), std::move(query)};
 }
 
-Request to_request(BeastRequest&& message) {
+// Method, path, query and lower-case headers; no body.
+Request to_request_head(const http::request_header<>& message) {
   Request request;
   request.method = upper_method(message.method_string());
   std::tie(request.path, request.query) = split_target(message.target());
@@ -99,8 +109,37 @@ Request to_request(BeastRequest&& message) {
     std::ranges::transform(name, name.begin(), ascii_lower);
     request.headers.push_back({std::move(name), std::string(field.value())});
   }
+  return request;
+}
+
+Request to_request(BeastRequest&& message) {
+  Request request = to_request_head(message);
   request.body = std::move(message.body());
   return request;
+}
+
+// RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; empty if out of range.
+std::string http_date(std::int64_t epoch_seconds) {
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
+                                                    "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto time = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  if (epoch_seconds < 0 || ::gmtime_r(&time, &tm) == nullptr || tm.tm_year + 1900 > 9999) {
+    return {};
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return text;
+}
+
+std::string quote_etag(std::string_view etag) { return "\"" + std::string(etag) + "\""; }
+
+ObjectError internal_error() {
+  return {500, "InternalError", "We encountered an internal error. Please try again."};
 }
 
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
@@ -206,6 +245,9 @@ class Server {
 
 // One connection. Every handler runs on the connection's strand (the socket's executor), so the
 // members need no locks.
+//
+// A request's head is read first (with a header-only parser); then the same parser goes on as a
+// string_body parser for the Api, or as a buffer_body parser for an object upload.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server& server, tcp::socket socket)
@@ -230,6 +272,12 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   enum class Phase { kStarting, kIdle, kReading, kHandling, kWriting, kClosing };
 
+  // A GET response being written: the serializer refers to the message, so both live together.
+  struct FileResponse {
+    http::response<http::file_body> message;
+    std::optional<http::response_serializer<http::file_body>> serializer;
+  };
+
   void next_request() {
     if (server_.stopping()) return close();
     if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
@@ -252,21 +300,50 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     phase_ = Phase::kReading;
     request_started_ = std::chrono::steady_clock::now();
-    parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(server_.options().max_body_bytes);
+    api_parser_.reset();
+    object_parser_.reset();  // before the chunk buffer its body points into
+    chunk_.reset();
+    object_request_id_.clear();
+    head_parser_.emplace();
+    head_parser_->header_limit(kHeaderLimit);
+    // The body limit depends on where the request goes, which the head decides.
+    head_parser_->body_limit(boost::none);
     stream_.expires_after(server_.options().read_timeout);
     http::async_read_header(
-        stream_, buffer_, *parser_,
+        stream_, buffer_, *head_parser_,
         [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(error_code ec) {
     if (ec) return fail(ec);
-    const auto& message = parser_->get();
-    if (!parser_->is_done() && message.version() >= 11 &&
+    ObjectEndpoint* objects = server_.options().objects;
+    if (objects != nullptr) {
+      const auto path = split_target(head_parser_->get().target()).first;
+      bool is_object = false;
+      try {
+        is_object = objects->matches(path);
+      } catch (const std::exception& e) {
+        log_event("error", "object endpoint failed", {{"detail", e.what()}});
+      }
+      if (is_object) return on_object_header();
+    }
+    on_api_header();
+  }
+
+  // ---- API requests ----
+
+  void on_api_header() {
+    const auto announced = head_parser_->content_length();
+    if (announced && *announced > server_.options().max_body_bytes) {
+      return reject(http::status::payload_too_large, "Request body too large");
+    }
+    api_parser_.emplace(std::move(*head_parser_));
+    head_parser_.reset();
+    api_parser_->body_limit(server_.options().max_body_bytes);  // also bounds a chunked body
+    const auto& message = api_parser_->get();
+    if (!api_parser_->is_done() && message.version() >= 11 &&
         beast::iequals(message[http::field::expect], "100-continue")) {
-      // The body is within limits (an oversized Content-Length already failed), so invite it.
+      // The body is within limits (an oversized Content-Length was refused above), so invite it.
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                         [self = shared_from_this()](error_code ec, std::size_t) {
                           if (ec) return self->close();
@@ -279,7 +356,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     http::async_read(
-        stream_, buffer_, *parser_,
+        stream_, buffer_, *api_parser_,
         [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
   }
 
@@ -287,8 +364,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return fail(ec);
     stream_.expires_never();
     phase_ = Phase::kHandling;
-    BeastRequest message = parser_->release();
-    parser_.reset();
+    BeastRequest message = api_parser_->release();
+    api_parser_.reset();
     const unsigned version = message.version();
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
@@ -309,6 +386,269 @@ class Session : public std::enable_shared_from_this<Session> {
     send(to_beast(std::move(response), version, head), keep_alive && !api_closes);
   }
 
+  // ---- Object requests ----
+
+  void on_object_header() {
+    const auto& message = head_parser_->get();
+    object_request_id_ = new_request_id();
+    object_method_ = upper_method(message.method_string());
+    object_version_ = message.version();
+    const Request head = to_request_head(message);
+    switch (message.method()) {
+      case http::verb::put:
+        return begin_object_put(head);
+      case http::verb::get:
+      case http::verb::head:
+        return serve_object(head);
+      default: {
+        // A body the request may carry is not read: the connection closes after the answer.
+        auto response = object_error_response(
+            {405, "MethodNotAllowed", "The specified method is not allowed against this resource."},
+            /*head_request=*/false);
+        response.set(http::field::allow, "GET, HEAD, PUT");
+        return send_object(std::move(response), message.keep_alive() && head_parser_->is_done());
+      }
+    }
+  }
+
+  void begin_object_put(const Request& head) {
+    const auto length = head_parser_->content_length();
+    if (!length) {  // chunked, or no length at all
+      return send_object(object_error_response({411, "MissingContentLength",
+                                                "You must provide the Content-Length HTTP header."},
+                                               false),
+                         false);
+    }
+    if (*length > kMaxObjectBytes) {
+      return send_object(object_error_response({400, "EntityTooLarge",
+                                                "Your proposed upload exceeds the maximum "
+                                                "allowed size"},
+                                               false),
+                         false);
+    }
+    stream_.expires_never();  // the endpoint may take its time; the client waits for it
+    auto upload = guarded([&] { return server_.options().objects->begin_put(head, *length); });
+    if (upload && *upload == nullptr) upload = std::unexpected(internal_error());
+    if (!upload) return send_object(object_error_response(upload.error(), false), false);
+    upload_ = std::move(*upload);
+
+    object_parser_.emplace(std::move(*head_parser_));
+    head_parser_.reset();
+    const auto& message = object_parser_->get();
+    if (!object_parser_->is_done() && message.version() >= 11 &&
+        beast::iequals(message[http::field::expect], "100-continue")) {
+      stream_.expires_after(server_.options().write_timeout);
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          if (ec) return self->abort_upload("writing 100 Continue failed");
+                          self->read_object_body();
+                        });
+      return;
+    }
+    read_object_body();
+  }
+
+  void read_object_body() {
+    chunk_ = std::make_unique<char[]>(kObjectChunkBytes);
+    reset_chunk();
+    read_object_some();
+  }
+
+  void reset_chunk() {
+    auto& body = object_parser_->get().body();
+    body.data = chunk_.get();
+    body.size = kObjectChunkBytes;
+  }
+
+  // One read from the socket at a time, each with its own deadline: an inactivity timeout, so
+  // that a large body is not cut off by a per-request limit.
+  void read_object_some() {
+    if (object_parser_->is_done()) return commit_upload();
+    stream_.expires_after(server_.options().read_timeout);
+    http::async_read_some(
+        stream_, buffer_, *object_parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_object_some(ec); });
+  }
+
+  void on_object_some(error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};  // the chunk buffer is full
+    if (ec) return abort_upload(ec.message());
+    auto& body = object_parser_->get().body();
+    const std::size_t filled = kObjectChunkBytes - body.size;
+    if (filled > 0 && (body.size == 0 || object_parser_->is_done())) {
+      auto written =
+          guarded([&] { return upload_->write(std::string_view(chunk_.get(), filled)); });
+      if (!written) {
+        upload_.reset();  // discards what was written
+        return send_object(object_error_response(written.error(), false), false);
+      }
+      reset_chunk();
+    }
+    read_object_some();
+  }
+
+  void commit_upload() {
+    stream_.expires_never();
+    phase_ = Phase::kHandling;
+    auto stored = guarded([&] { return upload_->commit(); });
+    upload_.reset();
+    chunk_.reset();
+    if (!stored) return send_object(object_error_response(stored.error(), false), false);
+    BeastResponse response{http::status::ok, object_version_};
+    set_object_headers(response);
+    response.set(http::field::etag, quote_etag(stored->etag));
+    response.content_length(0);
+    send_object(std::move(response), object_parser_->get().keep_alive());
+  }
+
+  // The body will not be read to its end: the upload is dropped uncommitted, and so is the
+  // connection (without a response: the client is gone, too slow, or the server is stopping).
+  void abort_upload(std::string_view why) {
+    upload_.reset();
+    log_event("warn", "object upload aborted",
+              {{"request_id", object_request_id_}, {"detail", std::string(why)}});
+    close();
+  }
+
+  void serve_object(const Request& head) {
+    const bool head_request = head.method == "HEAD";
+    // A body the request may carry is not read: the connection closes after the answer.
+    const bool keep_alive = head_parser_->get().keep_alive() && head_parser_->is_done();
+    stream_.expires_never();
+    phase_ = Phase::kHandling;
+    auto download = guarded([&] { return server_.options().objects->get(head); });
+    if (!download) {
+      return send_object(object_error_response(download.error(), head_request), keep_alive);
+    }
+    const std::string content_type =
+        download->content_type.empty() ? "application/octet-stream" : download->content_type;
+    const std::string last_modified = http_date(download->last_modified);
+
+    auto fill_headers = [&](auto& message) {
+      set_object_headers(message);
+      message.set(http::field::content_type, content_type);
+      message.set(http::field::etag, quote_etag(download->etag));
+      if (!last_modified.empty()) message.set(http::field::last_modified, last_modified);
+      message.set(http::field::accept_ranges, "none");
+    };
+
+    if (head_request) {
+      BeastResponse response{http::status::ok, object_version_};
+      fill_headers(response);
+      response.content_length(download->size);
+      return send_object(std::move(response), keep_alive);
+    }
+
+    auto file = std::make_shared<FileResponse>();
+    error_code ec;
+    file->message.body().open(download->file_path.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      // Gone between the lookup and the open (a concurrent delete), or unreadable.
+      const bool gone = ec == boost::system::errc::no_such_file_or_directory;
+      if (!gone) log_event("error", "cannot open object file", {{"detail", ec.message()}});
+      return send_object(
+          object_error_response(
+              gone ? ObjectError{404, "NoSuchKey", "The specified key does not exist."}
+                   : internal_error(),
+              false),
+          keep_alive);
+    }
+    file->message.result(http::status::ok);
+    file->message.version(object_version_);
+    fill_headers(file->message);
+    // The length of the file actually opened: a stored object is replaced by a rename, so the
+    // open file is one consistent version.
+    file->message.content_length(file->message.body().size());
+    log_object(200);
+    const bool keep = keep_alive && !server_.stopping();
+    file->message.keep_alive(keep);
+    file->serializer.emplace(file->message);
+    phase_ = Phase::kWriting;
+    write_file(std::move(file), keep);
+  }
+
+  // Written piece by piece, each with its own deadline, so a large file is not cut off.
+  void write_file(std::shared_ptr<FileResponse> file, bool keep_alive) {
+    stream_.expires_after(server_.options().write_timeout);
+    auto& serializer = *file->serializer;
+    http::async_write_some(stream_, serializer,
+                           [self = shared_from_this(), file = std::move(file), keep_alive](
+                               error_code ec, std::size_t) mutable {
+                             if (ec) return self->close();
+                             if (!file->serializer->is_done())
+                               return self->write_file(std::move(file), keep_alive);
+                             file.reset();
+                             self->after_write(keep_alive);
+                           });
+  }
+
+  template <class Message>
+  void set_object_headers(Message& message) const {
+    message.set("x-amz-request-id", object_request_id_);
+    message.set("x-request-id", object_request_id_);
+    message.set(http::field::access_control_allow_origin, "*");
+  }
+
+  BeastResponse object_error_response(const ObjectError& error, bool head_request) const {
+    const int status = (error.status >= 400 && error.status <= 599) ? error.status : 500;
+    BeastResponse response{static_cast<http::status>(status), object_version_};
+    set_object_headers(response);
+    response.set(http::field::content_type, "application/xml");
+    std::string body;
+    try {
+      body = server_.options().objects->error_body(error, object_request_id_);
+    } catch (const std::exception& e) {
+      log_event("error", "object endpoint failed", {{"detail", e.what()}});
+      body =
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
+          "<Message>We encountered an internal error. Please try again.</Message>"
+          "<RequestId>" +
+          object_request_id_ + "</RequestId></Error>";
+    }
+    // A HEAD response announces the length of the body it leaves out.
+    response.content_length(body.size());
+    if (!head_request) response.body() = std::move(body);
+    return response;
+  }
+
+  void send_object(BeastResponse response, bool keep_alive) {
+    log_object(response.result_int());
+    send(std::move(response), keep_alive);
+  }
+
+  void log_object(unsigned status) {
+    server_.access_log().write({object_request_id_, object_method_, kObjectRoute,
+                                static_cast<int>(status), latency_us(), false});
+  }
+
+  // An endpoint call, with an escaped exception turned into an InternalError.
+  template <class F>
+  auto guarded(F&& call) -> decltype(call()) {
+    try {
+      return call();
+    } catch (const std::exception& e) {
+      log_event("error", "object endpoint failed", {{"detail", e.what()}});
+    } catch (...) {
+      log_event("error", "object endpoint failed", {{"detail", "unknown exception"}});
+    }
+    return std::unexpected(internal_error());
+  }
+
+  // ---- Common ----
+
+  std::int64_t latency_us() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 request_started_)
+        .count();
+  }
+
+  // The head of the request being read, whichever parser holds it now.
+  const http::request_header<>& current_head() const {
+    if (object_parser_) return object_parser_->get();
+    if (api_parser_) return api_parser_->get();
+    return head_parser_->get();
+  }
+
   // A request that could not be read. Only real protocol errors get an answer; a client that
   // went away or timed out is simply closed.
   void fail(error_code ec) {
@@ -327,23 +667,42 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Answers a request the Api never saw, logs it as the Api would, and closes the connection.
+  // A request already known to be an object request gets an S3-style answer instead.
   void reject(http::status status, std::string_view message) {
     const std::string request_id = new_request_id();
     // Whatever of the request line was parsed before the error; a request that is too large is
     // still attributed to its method and route.
-    const auto& partial = parser_->get();
+    const auto& partial = current_head();
     const std::string method = upper_method(partial.method_string());
     std::string_view route = "-";
     Router::Match match;
+    bool is_object = false;
     if (!method.empty() && !partial.target().empty()) {
-      match = server_.api().router().match(method, split_target(partial.target()).first);
-      if (match.kind != Router::Match::Kind::kNotFound) route = match.route;
+      const auto path = split_target(partial.target()).first;
+      ObjectEndpoint* objects = server_.options().objects;
+      try {
+        is_object = objects != nullptr && objects->matches(path);
+      } catch (const std::exception&) {
+      }
+      if (is_object) {
+        route = kObjectRoute;
+      } else {
+        match = server_.api().router().match(method, path);
+        if (match.kind != Router::Match::Kind::kNotFound) route = match.route;
+      }
     }
-    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - request_started_);
     server_.access_log().write({request_id, method.empty() ? "-" : method, route,
-                                static_cast<int>(status), latency.count(), false});
-    send(error_message(status, message, request_id), false);
+                                static_cast<int>(status), latency_us(), false});
+    if (!is_object) return send(error_message(status, message, request_id), false);
+
+    object_request_id_ = request_id;
+    object_version_ = partial.version() == 10 ? 10 : 11;
+    const char* code = status == http::status::payload_too_large ? "EntityTooLarge"
+                       : status == http::status::request_header_fields_too_large
+                           ? "RequestHeaderSectionTooLarge"
+                           : "MalformedHTTPRequest";
+    send(object_error_response({static_cast<int>(status), code, std::string(message)}, false),
+         false);
   }
 
   void send(BeastResponse response, bool keep_alive) {
@@ -356,14 +715,19 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
                         self->response_.reset();
                         if (ec) return self->close();
-                        if (!keep_alive) return self->close_gracefully();
-                        self->stream_.expires_never();
-                        self->next_request();
+                        self->after_write(keep_alive);
                       });
+  }
+
+  void after_write(bool keep_alive) {
+    if (!keep_alive) return close_gracefully();
+    stream_.expires_never();
+    next_request();
   }
 
   void close_gracefully() {
     phase_ = Phase::kClosing;
+    upload_.reset();
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
@@ -381,6 +745,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     phase_ = Phase::kClosing;
+    upload_.reset();  // an upload not committed by now never will be
     idle_timer_.cancel();
     stream_.close();
   }
@@ -389,12 +754,23 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   asio::steady_timer idle_timer_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  // Exactly one of these holds the request being read: the head parser until the head is in,
+  // then the one it was turned into.
+  std::optional<http::request_parser<http::empty_body>> head_parser_;
+  std::optional<http::request_parser<http::string_body>> api_parser_;
+  std::optional<http::request_parser<http::buffer_body>> object_parser_;
   std::optional<BeastResponse> response_;  // alive until its write completes
   Phase phase_ = Phase::kStarting;
   std::uint64_t idle_waits_ = 0;
   std::chrono::steady_clock::time_point request_started_;
   std::array<char, 4096> drain_buffer_{};
+
+  // The object request under way.
+  std::string object_request_id_;
+  std::string object_method_;
+  unsigned object_version_ = 11;
+  std::unique_ptr<ObjectUpload> upload_;  // destroyed uncommitted unless the body is complete
+  std::unique_ptr<char[]> chunk_;         // kObjectChunkBytes, while a body is streamed
 };
 
 std::expected<std::uint16_t, std::string> Server::start() {

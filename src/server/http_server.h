@@ -19,8 +19,29 @@
 //   X-Request-Id, gets an access-log line like any request (method and route as far as they were
 //   parsed, else "-"), and the connection is then closed (after draining what the client still
 //   sends, so it reads the response rather than a reset).
-// - Graceful stop: stop accepting, close idle connections at once, let requests in flight be
-//   answered (with `Connection: close`) and written, then `run()` returns. Whatever is still
+// - Object requests (with `objects` set): a request whose raw path `objects->matches()` goes to
+//   the ObjectEndpoint instead of the Api, decided from the request head alone.
+//   - PUT needs a Content-Length (none, e.g. chunked → 411 MissingContentLength) of at most
+//     kMaxObjectBytes (else 400 EntityTooLarge); `begin_put` sees the head before any body byte
+//     is read, and `Expect: 100-continue` is answered only once it has accepted. The body is
+//     streamed into `ObjectUpload::write` in chunks of at most kObjectChunkBytes, then committed
+//     → 200 with a quoted `ETag`. The read timeout is an inactivity timeout for object bodies
+//     (no gap between received bytes longer than `read_timeout`), so a large upload is not cut
+//     off; a response file is likewise written with `write_timeout` per write, not in total.
+//     A body cut short (client gone, inactivity, server hard stop) or a failing write/commit
+//     destroys the upload uncommitted, so nothing is stored.
+//   - GET sends the file (Content-Type, Content-Length, quoted ETag, Last-Modified), HEAD the
+//     same headers only; any other method → 405 MethodNotAllowed with `Allow: GET, HEAD, PUT`.
+//   - Every object response carries `x-amz-request-id` and `X-Request-Id` (one new id) and
+//     `Access-Control-Allow-Origin: *`; errors are the endpoint's S3 XML (`application/xml`),
+//     and after a failed PUT the connection is closed (drained as above). Each object request
+//     gets one access-log line with the route "/{bucket}/{key}" (never the key itself).
+//   - The endpoint is called on the server's threads, concurrently for different connections;
+//     an upload is used by one connection only. An exception from the endpoint becomes a 500
+//     InternalError.
+// - Graceful stop: stop accepting, close idle connections at once, let requests in flight (object
+//   uploads and downloads included) be answered (with `Connection: close`) and written, then
+//   `run()` returns. Whatever is still
 //   running after `shutdown_timeout` is abandoned.
 //
 // Beast and Asio stay inside http_server.cc (and asio_impl.cc): this header is all the rest of
@@ -36,8 +57,12 @@
 
 #include "core/access_log.h"
 #include "core/api.h"
+#include "core/object_endpoint.h"
 
 namespace sbapi {
+
+// The buffer an object body is streamed through: each ObjectUpload::write gets at most this.
+inline constexpr std::size_t kObjectChunkBytes = 128 * 1024;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -49,12 +74,15 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
   bool stop_on_signals = false;  // SIGINT/SIGTERM → stop()
+  // Serves path-style object requests (see above); not owned, must outlive the server.
+  ObjectEndpoint* objects = nullptr;
 };
 
 class HttpServer {
  public:
-  // `api` and `access_log` must outlive the server. The log gets a line for each request the
-  // server answers itself; the Api logs the rest.
+  // `api`, `access_log` and `options.objects` must outlive the server. The log gets a line for
+  // each request the server answers itself (every object request among them); the Api logs the
+  // rest.
   HttpServer(Api& api, AccessLog& access_log, HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -27,7 +27,8 @@ import tempfile
 import threading
 import time
 
-__all__ = ["SbapiServer", "ServerError", "send_raw", "parse_raw_response", "sbapi_bin"]
+__all__ = ["SbapiServer", "ServerError", "send_raw", "parse_raw_response", "sbapi_bin",
+           "run_presign", "free_port"]
 
 STARTUP_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 10.0
@@ -63,6 +64,47 @@ def sbapi_bin():
     if not os.path.isfile(path) or not os.access(path, os.X_OK):
         raise ServerError("SBAPI_BIN=%r is not an executable file" % path)
     return path
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port that was free a moment ago (for tests that must know the port up front)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def run_presign(method, key, content_type=None, expires=None, time=None, port=None,
+                public_url=None, bucket=None, region=None, access_key_id=None,
+                secret_access_key=None, env=None, check=True):
+    """Runs `sbapi presign ...` and returns the printed URL (stripped).
+
+    Options left as None are not passed (the binary's defaults / SBAPI_* environment apply).
+    With check=False returns the CompletedProcess instead, for tests of the command itself.
+    """
+    cmd = [sbapi_bin(), "presign", "--method", method, "--key", key]
+    for flag, value in (("--content-type", content_type), ("--expires", expires),
+                        ("--time", time), ("--port", port), ("--public-url", public_url),
+                        ("--bucket", bucket), ("--region", region),
+                        ("--access-key-id", access_key_id),
+                        ("--secret-access-key", secret_access_key)):
+        if value is not None:
+            cmd += [flag, str(value)]
+    proc_env = dict(os.environ)
+    proc_env.update(env or {})
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=proc_env, timeout=REQUEST_TIMEOUT)
+    if not check:
+        return proc
+    if proc.returncode != 0:
+        raise ServerError("%s exited with %d\nstdout:\n%s\nstderr:\n%s"
+                          % (shlex.join(cmd), proc.returncode,
+                             proc.stdout.decode("utf-8", "replace"),
+                             proc.stderr.decode("utf-8", "replace")))
+    lines = [ln for ln in proc.stdout.decode("utf-8").splitlines() if ln.strip()]
+    if len(lines) != 1:
+        raise ServerError("%s printed %d lines, expected one URL:\n%s"
+                          % (shlex.join(cmd), len(lines), proc.stdout.decode("utf-8", "replace")))
+    return lines[0].strip()
 
 
 def _encode_body(body, headers):
@@ -181,9 +223,10 @@ class SbapiServer:
     extra_args: more command-line arguments after the defaults (and after SBAPI_EXTRA_ARGS).
     env:        extra environment variables for the server process.
     threads:    value of --threads.
+    port:       value of --port (0: an OS-assigned port, read from the "listening" line).
     """
 
-    def __init__(self, data_dir=None, extra_args=(), env=None, threads=2):
+    def __init__(self, data_dir=None, extra_args=(), env=None, threads=2, port=0):
         self.binary = sbapi_bin()
         self.host = "127.0.0.1"
         self.port = None
@@ -194,7 +237,7 @@ class SbapiServer:
         self._log_cond = threading.Condition(self._log_lock)
         self.exit_code = None
 
-        cmd = [self.binary, "serve", "--port", "0", "--host", self.host]
+        cmd = [self.binary, "serve", "--port", str(port), "--host", self.host]
         if os.environ.get("SBAPI_NO_DATA_DIR") != "1":
             cmd += ["--data-dir", self.data_dir]
         cmd += ["--threads", str(threads)]
@@ -202,8 +245,9 @@ class SbapiServer:
         cmd += list(extra_args)
         self.cmd = cmd
 
+        self.env = dict(env or {})
         proc_env = dict(os.environ)
-        proc_env.update(env or {})
+        proc_env.update(self.env)
         self._stderr_file = tempfile.TemporaryFile()
         self._stderr_cache = None
         self.proc = subprocess.Popen(
@@ -412,3 +456,14 @@ class SbapiServer:
 
     def send_raw(self, data, timeout=5.0, half_close=False):
         return send_raw(self.host, self.port, data, timeout, half_close)
+
+    def presign(self, method, key, **options):
+        """`sbapi presign` for this server: --port is its port, env as the server's env.
+
+        Only the options given are passed (see run_presign); pass the same --bucket etc. as the
+        server was started with, if any.
+        """
+        options.setdefault("port", self.port)
+        env = dict(self.env)
+        env.update(options.pop("env", None) or {})
+        return run_presign(method, key, env=env, **options)

@@ -1,0 +1,41 @@
+// The assets endpoints: POST /assets, GET /assets/{id}, GET /assets/{id}/download.
+//
+//  - create stores the asset's metadata (`status` "pending") and answers a presigned PUT URL for
+//    its key, `assets/{assetId}/{fileName}`. It is idempotent like users: the same assetId again
+//    answers 200 with the stored asset, plus a fresh upload URL while the asset is still pending.
+//  - the upload itself goes straight to the object store; `record_upload` (asset_uploads.h)
+//    then marks the asset `uploaded`.
+//  - download answers a presigned GET URL (valid one hour) even while pending, with `status`, so
+//    a client can tell whether there is anything to fetch yet.
+#pragma once
+
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/object_store.h"
+#include "core/router.h"
+#include "core/table.h"
+
+namespace sbapi {
+
+inline constexpr std::int64_t kAssetTtlSeconds = 30LL * 24 * 3600;
+inline constexpr std::string_view kDefaultContentType = "application/octet-stream";
+
+class AssetsHandlers {
+ public:
+  // `assets`, `objects` and `clock` must outlive the handlers.
+  AssetsHandlers(Table& assets, ObjectStore& objects, const Clock& clock)
+      : assets_(assets), objects_(objects), clock_(clock) {}
+
+  void register_routes(Router& router);
+
+  Response create(const Request& request);
+  Response get(std::string_view asset_id);
+  Response download(std::string_view asset_id);
+
+ private:
+  Table& assets_;
+  ObjectStore& objects_;
+  const Clock& clock_;
+};
+
+}  // namespace sbapi
