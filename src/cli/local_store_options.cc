@@ -25,16 +25,19 @@ void add_local_store_options(CLI::App& command, LocalStoreOptions& options) {
   command.add_option("--region", options.region, "Region that presigned URLs are scoped to")
       ->envname("SBAPI_REGION")
       ->capture_default_str();
-  command.add_option("--access-key-id", options.access_key_id,
-                     "Access key id of the local object store (a documented dev default)")
+  command
+      .add_option("--access-key-id", options.access_key_id,
+                  "Access key id of the local object store (a documented dev default)")
       ->envname("SBAPI_ACCESS_KEY_ID")
       ->capture_default_str();
-  command.add_option("--secret-access-key", options.secret_access_key,
-                     "Secret key of the local object store (a documented dev default)")
+  command
+      .add_option("--secret-access-key", options.secret_access_key,
+                  "Secret key of the local object store (a documented dev default)")
       ->envname("SBAPI_SECRET_ACCESS_KEY");
-  command.add_option("--public-url", options.public_url,
-                     "Base URL clients reach this server at, for presigned URLs "
-                     "(default http://localhost:<port>)")
+  command
+      .add_option("--public-url", options.public_url,
+                  "Base URL clients reach this server at, for presigned URLs "
+                  "(default http://localhost:<port>)")
       ->envname("SBAPI_PUBLIC_URL");
 }
 
@@ -46,19 +49,18 @@ std::expected<LocalObjectConfig, std::string> local_object_config(const LocalSto
   if (options.access_key_id.empty() || options.secret_access_key.empty()) {
     return std::unexpected("--access-key-id and --secret-access-key must not be empty");
   }
-  std::string url = options.public_url.empty() ? "http://localhost:" + std::to_string(port)
-                                               : options.public_url;
+  std::string url =
+      options.public_url.empty() ? "http://localhost:" + std::to_string(port) : options.public_url;
   while (url.ends_with('/')) url.pop_back();
   const std::size_t scheme_end = url.find("://");
   const std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
   if ((scheme != "http" && scheme != "https") || url.size() == scheme_end + 3 ||
-      url.find('/', scheme_end + 3) != std::string::npos || url.find_first_of("?# ") != std::string::npos) {
+      url.find('/', scheme_end + 3) != std::string::npos ||
+      url.find_first_of("?# ") != std::string::npos) {
     return std::unexpected("--public-url must look like http(s)://host[:port], without a path");
   }
-  return LocalObjectConfig{options.bucket,
-                           options.region,
-                           {options.access_key_id, options.secret_access_key, ""},
-                           url};
+  return LocalObjectConfig{
+      options.bucket, options.region, {options.access_key_id, options.secret_access_key, ""}, url};
 }
 
 }  // namespace sbapi

@@ -56,9 +56,10 @@ int run_presign(const PresignOptions& options) {
   }
   SystemClock clock;
   LocalObjectStore store(std::move(*config), clock);
-  std::printf("%s\n",
-              store.presign(options.method, options.key, options.content_type, time, options.expires)
-                  .c_str());
+  std::printf(
+      "%s\n",
+      store.presign(options.method, options.key, options.content_type, time, options.expires)
+          .c_str());
   return 0;
 }
 

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "adapters/local/local_object_endpoint.h"

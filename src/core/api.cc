@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "core/request_id.h"
 #include "core/assets_handlers.h"
+#include "core/request_id.h"
 #include "core/responses.h"
 #include "core/users_handlers.h"
 
@@ -33,9 +33,7 @@ Api::Api(const Clock& clock, AccessLog& log) : clock_(clock), log_(log) {
   });
 }
 
-Api::Api(Table& users, const Clock& clock, AccessLog& log) : Api(clock, log) {
-  serve_users(users);
-}
+Api::Api(Table& users, const Clock& clock, AccessLog& log) : Api(clock, log) { serve_users(users); }
 
 Api::~Api() = default;
 

@@ -12,8 +12,8 @@
 namespace sbapi {
 
 enum class UploadRecord {
-  kMarked,    // the asset is now `uploaded` with this size and etag
-  kNoAsset,   // the key is not an asset's key (or the asset is gone): nothing to do
+  kMarked,   // the asset is now `uploaded` with this size and etag
+  kNoAsset,  // the key is not an asset's key (or the asset is gone): nothing to do
 };
 
 // Marks the asset whose `s3Key` is `key` as uploaded: `status` "uploaded", `size`, `etag`

@@ -18,8 +18,8 @@ bool is_client_field(std::string_view name) {
 
 // Fields the server sets; naming one is a clearer mistake than an unknown field.
 bool is_server_field(std::string_view name) {
-  for (std::string_view f : {"s3Key", "s3Bucket", "status", "createdAt", "ttl", "size", "etag",
-                             "uploadedAt"}) {
+  for (std::string_view f :
+       {"s3Key", "s3Bucket", "status", "createdAt", "ttl", "size", "etag", "uploadedAt"}) {
     if (f == name) return true;
   }
   return false;
@@ -49,7 +49,8 @@ Response AssetsHandlers::create(const Request& request) {
   if (!body) return std::move(body.error());
 
   for (const auto& [name, value] : *body) {
-    if (is_server_field(name)) return error_response(400, std::string(name) + " is set by the server");
+    if (is_server_field(name))
+      return error_response(400, std::string(name) + " is set by the server");
     if (!is_client_field(name)) return error_response(400, "Unknown field: " + std::string(name));
   }
   const auto* asset_id = body->if_contains("assetId");
@@ -59,7 +60,8 @@ Response AssetsHandlers::create(const Request& request) {
   }
   for (std::string_view name : kClientFields) {
     const auto* v = body->if_contains(name);
-    if (v != nullptr && !v->is_string()) return error_response(400, std::string(name) + " must be a string");
+    if (v != nullptr && !v->is_string())
+      return error_response(400, std::string(name) + " must be a string");
   }
   if (!is_valid_id(asset_id->get_string())) return invalid_asset_id();
   if (!is_valid_file_name(file_name->get_string())) {
@@ -78,10 +80,10 @@ Response AssetsHandlers::create(const Request& request) {
   const std::int64_t now = clock_.now_seconds();
   const std::string key =
       "assets/" + std::string(asset_id->get_string()) + "/" + std::string(file_name->get_string());
-  object asset{{"assetId", *asset_id},         {"fileName", *file_name},
-               {"contentType", content_type},  {"s3Key", key},
-               {"s3Bucket", objects_.bucket()}, {"status", "pending"},
-               {"createdAt", now},             {"ttl", now + kAssetTtlSeconds}};
+  object asset{
+      {"assetId", *asset_id}, {"fileName", *file_name},        {"contentType", content_type},
+      {"s3Key", key},         {"s3Bucket", objects_.bucket()}, {"status", "pending"},
+      {"createdAt", now},     {"ttl", now + kAssetTtlSeconds}};
 
   auto put = assets_.put_if_absent(asset);
   if (!put) return store_failure_response(put.error());

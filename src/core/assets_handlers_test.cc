@@ -161,9 +161,10 @@ TEST_F(AssetsHandlersTest, RecordUploadMarksOnlyTheAssetThatOwnsTheKey) {
             UploadRecord::kNoAsset);
   EXPECT_EQ(body_of(handlers->get("a1")).at("status"), "pending");
   clock.set(kNow + 9);
-  EXPECT_EQ(record_upload(*table, clock, "assets/a1/x.bin", 1234, "9e107d9d372bb6826bd81d3542a419d6")
-                .value(),
-            UploadRecord::kMarked);
+  EXPECT_EQ(
+      record_upload(*table, clock, "assets/a1/x.bin", 1234, "9e107d9d372bb6826bd81d3542a419d6")
+          .value(),
+      UploadRecord::kMarked);
   auto asset = body_of(handlers->get("a1")).as_object();
   EXPECT_EQ(asset.at("status"), "uploaded");
   EXPECT_EQ(asset.at("size"), 1234);

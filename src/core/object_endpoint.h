@@ -49,7 +49,7 @@ struct ObjectDownload {
   std::string file_path;
   std::uint64_t size = 0;
   std::string content_type;
-  std::string etag;  // without quotes
+  std::string etag;                // without quotes
   std::int64_t last_modified = 0;  // epoch seconds
 };
 

@@ -79,8 +79,8 @@ TEST(FileNameRule, OneTo255BytesThatStayInsideTheKey) {
   EXPECT_TRUE(is_valid_file_name(std::string(255, 'f')));
   EXPECT_FALSE(is_valid_file_name(std::string(256, 'f')));
   EXPECT_FALSE(is_valid_file_name(""));
-  for (std::string_view bad : {".", "..", "../x", "a/b", "a\\b", "/abs", "tab\there", "nl\n",
-                               "del\x7f"}) {
+  for (std::string_view bad :
+       {".", "..", "../x", "a/b", "a\\b", "/abs", "tab\there", "nl\n", "del\x7f"}) {
     EXPECT_FALSE(is_valid_file_name(bad)) << bad;
   }
   EXPECT_FALSE(is_valid_file_name(std::string("nul\0x", 5)));

@@ -400,12 +400,22 @@ class Session : public std::enable_shared_from_this<Session> {
       case http::verb::get:
       case http::verb::head:
         return serve_object(head);
+      case http::verb::options: {
+        // CORS preflight: a browser asks before a PUT with a non-simple Content-Type. Like the
+        // API's preflight it needs no signature; the real request still does.
+        BeastResponse response{http::status::no_content, object_version_};
+        set_object_headers(response);
+        response.set(http::field::access_control_allow_methods, "GET,HEAD,PUT,OPTIONS");
+        response.set(http::field::access_control_allow_headers, "Content-Type");
+        response.set(http::field::access_control_max_age, "600");
+        return send_object(std::move(response), message.keep_alive() && head_parser_->is_done());
+      }
       default: {
         // A body the request may carry is not read: the connection closes after the answer.
         auto response = object_error_response(
             {405, "MethodNotAllowed", "The specified method is not allowed against this resource."},
             /*head_request=*/false);
-        response.set(http::field::allow, "GET, HEAD, PUT");
+        response.set(http::field::allow, "GET, HEAD, PUT, OPTIONS");
         return send_object(std::move(response), message.keep_alive() && head_parser_->is_done());
       }
     }
@@ -587,6 +597,7 @@ class Session : public std::enable_shared_from_this<Session> {
     message.set("x-amz-request-id", object_request_id_);
     message.set("x-request-id", object_request_id_);
     message.set(http::field::access_control_allow_origin, "*");
+    message.set(http::field::access_control_expose_headers, "ETag,x-amz-request-id");
   }
 
   BeastResponse object_error_response(const ObjectError& error, bool head_request) const {

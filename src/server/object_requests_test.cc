@@ -20,6 +20,7 @@
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -644,11 +645,29 @@ TEST_F(HttpServerObjectTest, OtherMethodsGet405WithAllow) {
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 405);
-  EXPECT_EQ(response->header("allow"), "GET, HEAD, PUT");
+  EXPECT_EQ(response->header("allow"), "GET, HEAD, PUT, OPTIONS");
   EXPECT_EQ(response->header("content-type"), "application/xml");
   EXPECT_NE(response->body.find("<Code>MethodNotAllowed</Code>"), std::string::npos);
   EXPECT_FALSE(response->header("x-amz-request-id").empty());
   EXPECT_EQ(calls().begin_puts + calls().gets, 0);
+}
+
+TEST_F(HttpServerObjectTest, PreflightIsAnsweredWithoutTheEndpoint) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  Client client(port_);
+  ASSERT_TRUE(client.send(request("OPTIONS", "/bucket/k")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 204);
+  EXPECT_EQ(response->header("access-control-allow-origin"), "*");
+  EXPECT_EQ(response->header("access-control-allow-methods"), "GET,HEAD,PUT,OPTIONS");
+  EXPECT_EQ(response->header("access-control-allow-headers"), "Content-Type");
+  EXPECT_EQ(calls().begin_puts + calls().gets, 0);
+  // The connection stays usable.
+  ASSERT_TRUE(client.send(request("GET", "/health")));
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
 }
 
 TEST_F(HttpServerObjectTest, MalformedObjectRequestGetsAnS3StyleAnswer) {

@@ -47,7 +47,9 @@ std::string hex(const unsigned char* bytes, unsigned length) {
 // Incremental MD5 (S3's single-part ETag) or SHA-256 over OpenSSL's EVP interface.
 class Digest {
  public:
-  explicit Digest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, md, nullptr); }
+  explicit Digest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(ctx_, md, nullptr);
+  }
   ~Digest() { EVP_MD_CTX_free(ctx_); }
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
@@ -213,7 +215,9 @@ bool is_safe_object_key(std::string_view key) {
 }
 
 ObjectFiles::ObjectFiles(fs::path data_dir)
-    : objects_(data_dir / "objects"), meta_(data_dir / "objects-meta"), tmp_(data_dir / "objects-tmp") {}
+    : objects_(data_dir / "objects"),
+      meta_(data_dir / "objects-meta"),
+      tmp_(data_dir / "objects-tmp") {}
 
 std::expected<void, std::string> ObjectFiles::prepare() const {
   for (const auto& dir : {objects_, meta_, tmp_}) {
@@ -236,9 +240,9 @@ std::expected<std::unique_ptr<ObjectFileWriter>, ObjectError> ObjectFiles::begin
   std::string pattern = (tmp_ / "upload-XXXXXX").string();
   int fd = ::mkstemp(pattern.data());
   if (fd < 0) return std::unexpected(io_error(errno));
-  return std::make_unique<FileWriter>(
-      fd, fs::path(pattern), object_path(bucket, key),
-      meta_ / std::string(bucket) / (sha256_hex(key) + ".json"), tmp_, std::string(content_type));
+  return std::make_unique<FileWriter>(fd, fs::path(pattern), object_path(bucket, key),
+                                      meta_ / std::string(bucket) / (sha256_hex(key) + ".json"),
+                                      tmp_, std::string(content_type));
 }
 
 std::expected<ObjectDownload, ObjectError> ObjectFiles::open(std::string_view bucket,

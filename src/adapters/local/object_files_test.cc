@@ -28,8 +28,8 @@ class ObjectFilesTest : public ::testing::Test {
     return s.str();
   }
   std::size_t temp_files() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir / "objects-tmp"),
-                                                  fs::directory_iterator()));
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir / "objects-tmp"), fs::directory_iterator()));
   }
 
   fs::path dir;
