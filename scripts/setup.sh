@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake make pkg-config git ca-certificates curl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libssl-dev libcli11-dev
+  libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
   wrk
@@ -20,13 +20,24 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all packages present"
-  exit 0
+  echo "setup: all Debian packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Test peers (dynalite, s3rver) from npm, exactly as pinned in the lock file. Only when npm is
+# there: without it the conformance suites report themselves skipped (and fail under CI=true).
+peers="$(dirname "$0")/../tests/peers"
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -d "$peers/node_modules" ] || [ "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]; then
+    echo "setup: installing test peers (npm ci)"
+    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "setup: npm not found; conformance tests against dynalite/s3rver will be skipped"
+fi
