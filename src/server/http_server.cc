@@ -459,6 +459,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_object_body() {
+    // Beast sizes each socket read by the buffer's spare capacity, which is only what the
+    // header needed: without this, a large upload arrives in ~4 KiB reads (measured 30 MB/s).
+    buffer_.reserve(kObjectChunkBytes);
     chunk_ = std::make_unique<char[]>(kObjectChunkBytes);
     reset_chunk();
     read_object_some();
