@@ -12,6 +12,12 @@ packages=(
   wrk
 )
 
+# `setup.sh --lint` adds the linters (`make lint`); CI's test run does not need them. clang-tidy 16:
+# Debian's default 14 cannot parse libstdc++ 12's <expected>.
+if [ "${1:-}" = "--lint" ]; then
+  packages+=(clang-format clang-tidy-16)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -88,16 +88,17 @@ Response AssetsHandlers::create(const Request& request) {
   auto put = assets_.put_if_absent(asset);
   if (!put) return store_failure_response(put.error());
   object& stored = put->item;
-  object answer{{"message", put->created ? "Asset metadata created" : "Asset already exists"}};
+  // A fresh upload URL for as long as there is something left to upload.
+  std::optional<std::string> upload_url;
   if (put->created || string_field(stored, "status") == "pending") {
     auto url = objects_.presign_put(string_field(stored, "s3Key"),
                                     string_field(stored, "contentType"), kPresignedUrlSeconds);
     if (!url) return store_failure_response(url.error());
-    answer["asset"] = std::move(stored);
-    answer["uploadUrl"] = std::move(*url);
-  } else {
-    answer["asset"] = std::move(stored);
+    upload_url = std::move(*url);
   }
+  object answer{{"message", put->created ? "Asset metadata created" : "Asset already exists"},
+                {"asset", std::move(stored)}};
+  if (upload_url) answer["uploadUrl"] = *upload_url;
   return json_response(put->created ? 201 : 200, answer);
 }
 

@@ -5,7 +5,7 @@
 namespace sbapi {
 namespace {
 
-Handler tagged(std::string tag) {
+Handler tagged(const std::string& tag) {
   return [tag](const Request&, const PathParams& params) {
     Response r;
     r.body = tag + ":" + std::string(params.get("id"));

@@ -214,7 +214,7 @@ bool is_safe_object_key(std::string_view key) {
   }
 }
 
-ObjectFiles::ObjectFiles(fs::path data_dir)
+ObjectFiles::ObjectFiles(const fs::path& data_dir)
     : objects_(data_dir / "objects"),
       meta_(data_dir / "objects-meta"),
       tmp_(data_dir / "objects-tmp") {}

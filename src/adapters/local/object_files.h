@@ -36,7 +36,7 @@ class ObjectFileWriter {
 
 class ObjectFiles {
  public:
-  explicit ObjectFiles(std::filesystem::path data_dir);
+  explicit ObjectFiles(const std::filesystem::path& data_dir);
 
   // Creates the folders; fails if the data directory is unusable.
   std::expected<void, std::string> prepare() const;

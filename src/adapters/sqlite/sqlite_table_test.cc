@@ -70,6 +70,7 @@ TEST_F(SqliteTableTest, EightThreadsRacingPutIfAbsentHaveExactlyOneWinner) {
     const std::string key = "race" + std::to_string(round);
     std::atomic<int> winners{0}, errors{0};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&, t] {
         auto r = table->put_if_absent(user(key, "t" + std::to_string(t) + "@b.c"));
