@@ -519,7 +519,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void abort_upload(std::string_view why) {
     upload_.reset();
     log_event("warn", "object upload aborted",
-              {{"request_id", object_request_id_}, {"detail", std::string(why)}});
+              {{"requestId", object_request_id_}, {"detail", std::string(why)}});
     close();
   }
 
