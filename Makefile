@@ -38,6 +38,21 @@ test-sanitize: $(SETUP_STAMP)
 	cmake --build build-sanitize -j $(JOBS)
 	cd build-sanitize && ctest --output-on-failure -j 2
 
+# Benchmarks (bench/README.md): its own Release tree (-O2), then the micro-benchmarks and the HTTP
+# load against nginx in one run; prints one table and writes it to build/bench/results.json.
+# It reports: a missed target never fails it. `make bench BENCH_LTO=ON BENCH_DIR=build-bench-lto`
+# builds with LTO instead; BENCH_ARGS passes options to bench/run.py (e.g. --duration 3).
+BENCH_DIR ?= build-bench
+BENCH_LTO ?= OFF
+BENCH_ARGS ?=
+
+bench: $(SETUP_STAMP)
+	bash scripts/setup.sh --bench
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+	      -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=$(BENCH_LTO) -DSBAPI_TESTS=OFF -DSBAPI_BENCH=ON
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target sbapi sbapi_bench
+	python3 bench/run.py --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 

@@ -17,6 +17,11 @@ packages=(
 if [ "${1:-}" = "--lint" ]; then
   packages+=(clang-format clang-tidy-16)
 fi
+# `setup.sh --bench` adds nginx, the reference server of `make bench` (wrk is in the main list).
+# Only its binary is used, from a temporary config; the bench never touches the system's nginx.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(nginx)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/create_tables_command.h"
 #include "cli/presign_command.h"
 #include "cli/serve_command.h"
 
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
   CLI::App* serve = sbapi::add_serve_command(app, serve_options);
   sbapi::PresignOptions presign_options;
   CLI::App* presign = sbapi::add_presign_command(app, presign_options);
+  sbapi::CreateTablesOptions create_tables_options;
+  CLI::App* create_tables = sbapi::add_create_tables_command(app, create_tables_options);
 
   try {
     app.parse(argc, argv);
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) return sbapi::run_serve(serve_options);
   if (presign->parsed()) return sbapi::run_presign(presign_options);
+  if (create_tables->parsed()) return sbapi::run_create_tables(create_tables_options);
   std::cout << app.help();
   return 0;
 }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "adapters/aws/aws_config.h"
+#include "adapters/aws/s3_object_store.h"
 #include "core/clock.h"
 
 namespace sbapi {
@@ -21,7 +23,13 @@ std::optional<std::int64_t> parse_amz_date(const std::string& text) {
 }  // namespace
 
 CLI::App* add_presign_command(CLI::App& app, PresignOptions& options) {
-  CLI::App* cmd = app.add_subcommand("presign", "Print a presigned URL of the local object store");
+  CLI::App* cmd = app.add_subcommand("presign", "Print a presigned URL of the object store");
+  cmd->add_option("--backend", options.backend,
+                  "local (the local object store) or aws (S3 / a compatible endpoint, "
+                  "configured by AWS_* and ASSETS_BUCKET_NAME env vars)")
+      ->envname("SBAPI_BACKEND")
+      ->check(CLI::IsMember({"local", "aws"}))
+      ->capture_default_str();
   cmd->add_option("--method", options.method, "HTTP method the URL is for")
       ->check(CLI::IsMember({"GET", "PUT", "HEAD"}))
       ->capture_default_str();
@@ -40,11 +48,6 @@ CLI::App* add_presign_command(CLI::App& app, PresignOptions& options) {
 }
 
 int run_presign(const PresignOptions& options) {
-  auto config = local_object_config(options.store, options.port);
-  if (!config) {
-    std::fprintf(stderr, "sbapi: %s\n", config.error().c_str());
-    return 2;
-  }
   std::int64_t time = SystemClock().now_seconds();
   if (!options.time.empty()) {
     auto parsed = parse_amz_date(options.time);
@@ -55,6 +58,25 @@ int run_presign(const PresignOptions& options) {
     time = *parsed;
   }
   SystemClock clock;
+  if (options.backend == "aws") {
+    auto aws_config = aws::load_aws_config(
+        aws::process_environment(), {.users_table = false, .assets_table = false, .bucket = true});
+    if (!aws_config) {
+      std::fprintf(stderr, "sbapi: --backend aws: %s\n", aws_config.error().c_str());
+      return 2;
+    }
+    const aws::S3ObjectStore store(aws::s3_config(*aws_config), clock);
+    std::printf(
+        "%s\n",
+        store.presign(options.method, options.key, options.content_type, time, options.expires)
+            .c_str());
+    return 0;
+  }
+  auto config = local_object_config(options.store, options.port);
+  if (!config) {
+    std::fprintf(stderr, "sbapi: %s\n", config.error().c_str());
+    return 2;
+  }
   LocalObjectStore store(std::move(*config), clock);
   std::printf(
       "%s\n",

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "adapters/aws/aws_backend.h"
 #include "adapters/local/local_object_endpoint.h"
 #include "adapters/local/local_object_store.h"
 #include "adapters/local/object_files.h"
@@ -31,11 +32,43 @@ int startup_error(const std::string& message) {
   return 1;
 }
 
+// --backend aws: DynamoDB tables and S3 presigning, nothing on the local disk.
+int run_serve_aws(const ServeOptions& options) {
+  {
+    SystemClock clock;
+    auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
+    if (!backend) return startup_error("--backend aws: " + backend.error());
+    JsonLinesAccessLog access_log(stdout);
+    Api api(clock, access_log);
+    api.serve_users(*backend->users);
+    api.serve_assets(*backend->assets, *backend->objects);
+    HttpServer server(api, access_log,
+                      {.host = options.host,
+                       .port = options.port,
+                       .threads = options.threads,
+                       .stop_on_signals = true,
+                       .objects = nullptr});
+    auto port = server.start();
+    if (!port) return startup_error(port.error());
+    log_event("info", "listening", {{"host", options.host}, {"port", *port}, {"backend", "aws"}});
+    server.run();
+  }
+  log_event("info", "stopped");
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
   options.threads = std::max(1u, std::thread::hardware_concurrency());
   CLI::App* serve = app.add_subcommand("serve", "Serve the API over HTTP on this machine");
+  serve
+      ->add_option("--backend", options.backend,
+                   "Storage: local (SQLite + local object endpoint) or aws (DynamoDB + S3, "
+                   "configured by AWS_* / *_TABLE_NAME / ASSETS_BUCKET_NAME env vars)")
+      ->envname("SBAPI_BACKEND")
+      ->check(CLI::IsMember({"local", "aws"}))
+      ->capture_default_str();
   serve->add_option("--host", options.host, "Address to listen on")
       ->envname("SBAPI_HOST")
       ->capture_default_str();
@@ -64,6 +97,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
 int run_serve(const ServeOptions& options) {
   // A log reader that goes away must not kill the server mid-request; writes just fail.
   std::signal(SIGPIPE, SIG_IGN);
+  if (options.backend == "aws") return run_serve_aws(options);
   {
     // Declaration order is destruction order in reverse: the server stops before the Api, and
     // the tables and database close last, after every request is done.
@@ -111,7 +145,7 @@ int run_serve(const ServeOptions& options) {
     store_config = local_object_config(options.store, *port);
     object_store.emplace(std::move(*store_config), clock);
     api.serve_assets(**assets, *object_store);
-    log_event("info", "listening", {{"host", options.host}, {"port", *port}});
+    log_event("info", "listening", {{"host", options.host}, {"port", *port}, {"backend", "local"}});
     server.run();
   }
   log_event("info", "stopped");

@@ -1,11 +1,18 @@
-// `sbapi serve`: the API on a local HTTP server, backed by the SQLite file under the data dir,
+// `sbapi serve`: the API on a local HTTP server.
+//
+// --backend local (default; env SBAPI_BACKEND): backed by the SQLite file under the data dir,
 // plus the local object endpoint (`/<bucket>/<key>`) that presigned asset URLs point at.
+// --backend aws: users and assets in DynamoDB (USERS_TABLE_NAME, ASSETS_TABLE_NAME), presigned
+// URLs for S3 (ASSETS_BUCKET_NAME), configured from the AWS_* environment (aws_config.h) — AWS
+// itself or compatible endpoints. No SQLite, no data dir, no local object endpoint; a missing
+// setting is a start-up error naming it. --data-dir, --ttl-sweep-seconds and the local store
+// options are ignored there.
 //
 // Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
 // or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
 // address cannot be bound) is one line on stderr and returns 1. Logs are JSON lines on stdout:
-// {"msg":"listening","host":…,"port":…} once bound (with --port 0, the port actually chosen),
-// one line per request, and {"msg":"stopped"} after the database is closed.
+// {"msg":"listening","host":…,"port":…,"backend":…} once bound (with --port 0, the port actually
+// chosen), one line per request, and {"msg":"stopped"} after the database is closed.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +27,7 @@ class App;
 namespace sbapi {
 
 struct ServeOptions {
+  std::string backend = "local";  // "local" | "aws"
   std::string host = "127.0.0.1";
   std::uint16_t port = 3000;
   unsigned threads = 1;

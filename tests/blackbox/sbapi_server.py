@@ -8,6 +8,11 @@ Configuration (environment):
                     e.g. "--backend aws" for a rerun against DynamoDB/S3-compatible engines.
   SBAPI_NO_DATA_DIR if set to 1, `--data-dir` is not passed (backends that keep no local files).
 
+A suite that reruns other suites' test classes against another backend calls
+`set_server_defaults(extra_args=[...], env={...})` once (e.g. in setUpModule): every SbapiServer
+started afterwards in that process gets those arguments (after SBAPI_EXTRA_ARGS, before its own
+extra_args) and environment (under its own env).
+
 Typical use:
 
     with SbapiServer() as srv:
@@ -28,7 +33,7 @@ import threading
 import time
 
 __all__ = ["SbapiServer", "ServerError", "send_raw", "parse_raw_response", "sbapi_bin",
-           "run_presign", "free_port"]
+           "run_presign", "free_port", "set_server_defaults"]
 
 STARTUP_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 10.0
@@ -36,6 +41,16 @@ STOP_TIMEOUT = 15.0
 
 _live_servers = set()
 _live_lock = threading.Lock()
+
+_default_extra_args = []
+_default_env = {}
+
+
+def set_server_defaults(extra_args=(), env=None):
+    """Arguments and environment for every SbapiServer started from now on in this process."""
+    global _default_extra_args, _default_env
+    _default_extra_args = list(extra_args)
+    _default_env = dict(env or {})
 
 
 def _kill_leftovers():
@@ -242,10 +257,12 @@ class SbapiServer:
             cmd += ["--data-dir", self.data_dir]
         cmd += ["--threads", str(threads)]
         cmd += shlex.split(os.environ.get("SBAPI_EXTRA_ARGS", ""))
+        cmd += _default_extra_args
         cmd += list(extra_args)
         self.cmd = cmd
 
-        self.env = dict(env or {})
+        self.env = dict(_default_env)
+        self.env.update(env or {})
         proc_env = dict(os.environ)
         proc_env.update(self.env)
         self._stderr_file = tempfile.TemporaryFile()

@@ -14,6 +14,8 @@
 //   (amazonaws.com.cn for cn-* regions). A configured endpoint is http(s)://host[:port][/path],
 //   plain http allowed (local engines); a trailing '/' is dropped. `custom_*_endpoint` tells
 //   whether the endpoint was configured (S3 then uses path-style URLs).
+// - AWS_CA_BUNDLE (optional): a PEM file of CA certificates to verify TLS peers with, instead
+//   of the system store.
 // - Names: USERS_TABLE_NAME, ASSETS_TABLE_NAME, ASSETS_BUCKET_NAME, each required only when the
 //   caller says so (`AwsConfigNeeds`); the bucket name must follow S3's rules.
 // - Errors: one message naming the variable, e.g. "AWS_REGION (or AWS_DEFAULT_REGION) is not
@@ -52,6 +54,7 @@ struct AwsConfig {
   std::string s3_endpoint;        // idem
   bool custom_dynamodb_endpoint = false;
   bool custom_s3_endpoint = false;
+  std::string ca_bundle;     // AWS_CA_BUNDLE; empty: the system store
   std::string users_table;   // empty when not needed and not set
   std::string assets_table;  // idem
   std::string bucket;        // idem
@@ -66,6 +69,8 @@ std::string default_endpoint(std::string_view service, std::string_view region);
 // S3 bucket naming rules: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no
 // "..", not an IPv4 address.
 bool is_valid_bucket_name(std::string_view name);
+// DynamoDB table naming rules: 3-255 of A-Z a-z 0-9 _ . -
+bool is_valid_table_name(std::string_view name);
 // An endpoint URL as described above, normalised (no trailing '/'), or an error text.
 std::expected<std::string, std::string> normalize_endpoint(std::string_view url);
 

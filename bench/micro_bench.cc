@@ -1,0 +1,311 @@
+// In-process micro-benchmarks of `make bench` (Google Benchmark). bench/run.py runs them with
+// repetitions and reads the medians from the JSON output; see bench/README.md for each row.
+//
+//   BM_RouterDispatch          Router::match of GET /users/{id} among every route `serve` has
+//   BM_UserParseSerialize      Boost.JSON: parse a user document, serialize it back
+//   BM_SqliteGet               Api::handle GET /users/{id} over SQLite (file in a temp dir)
+//   BM_SqlitePost              Api::handle POST /users, a new user each time (durable write)
+//   BM_SigV4Presign            sigv4::presign_url of a PUT with a signed Content-Type
+//   BM_CoreGetNoopStore        Api::handle GET /users/{id} over a table that returns a fixed
+//                              item: what the core adds per request (access log to /dev/null)
+//   BM_CoreGetNoopStoreNoLog   the same without the access-log line
+//
+// Temporary files go under $SBAPI_BENCH_TMPDIR (default: the system temp dir) and are removed
+// at exit. The SQLite file must be on a real disk for the POST figure to mean "durable".
+#include <benchmark/benchmark.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "adapters/sqlite/sqlite_database.h"
+#include "adapters/sqlite/sqlite_table.h"
+#include "core/access_log.h"
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/object_store.h"
+#include "core/schemas.h"
+#include "core/table.h"
+#include "sigv4/sigv4.h"
+
+namespace {
+
+using sbapi::Item;
+using sbapi::StoreResult;
+
+// Users preloaded into the SQLite table for BM_SqliteGet (one durable insert each).
+constexpr int kPreloadedUsers = 10000;
+
+constexpr std::string_view kUserJson =
+    R"({"userId":"user-000123","email":"user123@example.com","name":"John Doe",)"
+    R"("department":"Engineering","createdAt":1795597326,"ttl":1803373326})";
+
+std::string user_id(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "user-%06d", i);
+  return buf;
+}
+
+std::string user_body(std::string_view id) {
+  std::string body = R"({"userId":")";
+  body += id;
+  body += R"(","email":")";
+  body += id;
+  body += R"(@example.com","name":"Bench User","department":"Performance"})";
+  return body;
+}
+
+// ---- stand-ins: a table that answers instantly, an object store that signs nothing ---------
+
+class FixedItemTable final : public sbapi::Table {
+ public:
+  explicit FixedItemTable(sbapi::TableSchema schema) : schema_(std::move(schema)) {
+    item_ = boost::json::parse(kUserJson).as_object();
+    item_["ttl"] = 4'000'000'000;  // far future: never expired
+  }
+  [[nodiscard]] const sbapi::TableSchema& schema() const override { return schema_; }
+  StoreResult<std::optional<Item>> get(std::string_view /*key*/) override { return item_; }
+  StoreResult<sbapi::PutResult> put_if_absent(const Item& item) override {
+    return sbapi::PutResult{true, item};
+  }
+  StoreResult<std::optional<Item>> update_if_exists(std::string_view /*key*/,
+                                                    const sbapi::ItemUpdate& /*u*/) override {
+    return item_;
+  }
+  StoreResult<bool> remove(std::string_view /*key*/) override { return true; }
+  StoreResult<sbapi::Page> query(const sbapi::IndexQuery& /*q*/) override { return {}; }
+  StoreResult<sbapi::Page> scan(const sbapi::ScanRequest& /*r*/) override { return {}; }
+
+ private:
+  sbapi::TableSchema schema_;
+  Item item_;
+};
+
+class NullObjectStore final : public sbapi::ObjectStore {
+ public:
+  [[nodiscard]] const std::string& bucket() const override { return bucket_; }
+  std::expected<std::string, sbapi::StoreError> presign_put(std::string_view /*key*/,
+                                                            std::string_view /*type*/,
+                                                            std::int64_t /*expires*/) override {
+    return std::string("http://127.0.0.1/x");
+  }
+  std::expected<std::string, sbapi::StoreError> presign_get(std::string_view /*key*/,
+                                                            std::int64_t /*expires*/) override {
+    return std::string("http://127.0.0.1/x");
+  }
+
+ private:
+  std::string bucket_ = "sbapi-assets";
+};
+
+// ---- shared state, built on first use ------------------------------------------------------
+
+std::filesystem::path& temp_root() {
+  static std::filesystem::path root;
+  return root;
+}
+
+std::FILE* dev_null() {
+  static std::FILE* f = std::fopen("/dev/null", "w");
+  return f;
+}
+
+sbapi::Request get_request(std::string path) {
+  sbapi::Request r;
+  r.method = "GET";
+  r.path = std::move(path);
+  r.headers = {{"host", "127.0.0.1:3000"}, {"user-agent", "bench"}, {"accept", "*/*"}};
+  return r;
+}
+
+// An Api over stand-in tables with every route `serve` registers (health, users, assets).
+struct StubWorld {
+  sbapi::SystemClock clock;
+  sbapi::JsonLinesAccessLog file_log{dev_null()};
+  sbapi::NullAccessLog null_log;
+  FixedItemTable users{sbapi::users_schema()};
+  FixedItemTable assets{sbapi::assets_schema()};
+  NullObjectStore objects;
+  sbapi::Api api{clock, file_log};
+  sbapi::Api api_no_log{clock, null_log};
+  StubWorld() {
+    for (auto* a : {&api, &api_no_log}) {
+      a->serve_users(users);
+      a->serve_assets(assets, objects);
+    }
+  }
+  static StubWorld& instance() {
+    static StubWorld world;
+    return world;
+  }
+};
+
+// SQLite in a temp dir, as `serve` opens it (WAL, synchronous=FULL), with users preloaded.
+struct SqliteWorld {
+  sbapi::SystemClock clock;
+  sbapi::JsonLinesAccessLog log{dev_null()};
+  std::unique_ptr<sbapi::SqliteDatabase> db;
+  std::unique_ptr<sbapi::SqliteTable> users;
+  std::unique_ptr<sbapi::Api> api;
+
+  SqliteWorld() {
+    auto opened = sbapi::SqliteDatabase::open(temp_root() / "sqlite");
+    if (!opened) throw std::runtime_error("open database: " + opened.error().detail);
+    db = std::move(*opened);
+    auto table = sbapi::SqliteTable::open(*db, sbapi::users_schema(), clock);
+    if (!table) throw std::runtime_error("open users table: " + table.error().detail);
+    users = std::move(*table);
+    api = std::make_unique<sbapi::Api>(*users, clock, log);
+    for (int i = 0; i < kPreloadedUsers; ++i) {
+      sbapi::Request r;
+      r.method = "POST";
+      r.path = "/users";
+      r.body = user_body(user_id(i));
+      if (api->handle(r).status != 201) throw std::runtime_error("preload failed");
+    }
+  }
+  static std::unique_ptr<SqliteWorld>& slot() {
+    static std::unique_ptr<SqliteWorld> world;
+    return world;
+  }
+  static SqliteWorld& instance() {
+    if (!slot()) slot() = std::make_unique<SqliteWorld>();
+    return *slot();
+  }
+};
+
+// ---- the benchmarks --------------------------------------------------------------------------
+
+void BM_RouterDispatch(benchmark::State& state) {
+  const sbapi::Router& router = StubWorld::instance().api.router();
+  for (auto _ : state) {
+    auto match = router.match("GET", "/users/user-000123");
+    benchmark::DoNotOptimize(match);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RouterDispatch);
+
+void BM_UserParseSerialize(benchmark::State& state) {
+  for (auto _ : state) {
+    boost::json::value v = boost::json::parse(kUserJson);
+    std::string out = boost::json::serialize(v);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_UserParseSerialize);
+
+void BM_SqliteGet(benchmark::State& state) {
+  SqliteWorld& world = SqliteWorld::instance();
+  std::vector<sbapi::Request> requests;
+  for (int i = 0; i < kPreloadedUsers; ++i) requests.push_back(get_request("/users/" + user_id(i)));
+  std::size_t next = 0;
+  for (auto _ : state) {
+    sbapi::Response r = world.api->handle(requests[next]);
+    if (r.status != 200) {
+      state.SkipWithError("GET did not answer 200");
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+    next = (next * 7919 + 1) % requests.size();  // wander over the table
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SqliteGet);
+
+void BM_SqlitePost(benchmark::State& state) {
+  SqliteWorld& world = SqliteWorld::instance();
+  static int counter = 0;  // unique ids across repetitions
+  sbapi::Request r;
+  r.method = "POST";
+  r.path = "/users";
+  r.headers = {{"host", "127.0.0.1:3000"}, {"content-type", "application/json"}};
+  for (auto _ : state) {
+    r.body = user_body("post-" + std::to_string(counter++));  // ~50 ns beside an fsync
+    sbapi::Response response = world.api->handle(r);
+    if (response.status != 201) {
+      state.SkipWithError("POST did not answer 201");
+      break;
+    }
+    benchmark::DoNotOptimize(response);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+// Each iteration waits for an fsync, which CPU time would not see: wall-clock time.
+BENCHMARK(BM_SqlitePost)->UseRealTime();
+
+void BM_SigV4Presign(benchmark::State& state) {
+  sbapi::sigv4::PresignRequest request;
+  request.method = "PUT";
+  request.endpoint = "http://localhost:3000";
+  request.path = "/sbapi-assets/assets/asset123/report.pdf";
+  request.headers = {{"content-type", "application/pdf"}};
+  request.region = "us-east-1";
+  request.time = 1'795'597'326;
+  request.expires_seconds = 3600;
+  const sbapi::sigv4::Credentials credentials{"sbapi-local", "sbapi-local-secret", ""};
+  for (auto _ : state) {
+    std::string url = sbapi::sigv4::presign_url(request, credentials);
+    benchmark::DoNotOptimize(url);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SigV4Presign);
+
+void core_get(benchmark::State& state, sbapi::Api& api) {
+  const sbapi::Request request = get_request("/users/user-000123");
+  for (auto _ : state) {
+    sbapi::Response r = api.handle(request);
+    if (r.status != 200) {
+      state.SkipWithError("GET did not answer 200");
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_CoreGetNoopStore(benchmark::State& state) { core_get(state, StubWorld::instance().api); }
+BENCHMARK(BM_CoreGetNoopStore);
+void BM_CoreGetNoopStoreNoLog(benchmark::State& state) {
+  core_get(state, StubWorld::instance().api_no_log);
+}
+BENCHMARK(BM_CoreGetNoopStoreNoLog);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* base = std::getenv("SBAPI_BENCH_TMPDIR");
+  std::string pattern = (base != nullptr && *base != '\0') ? base : "/tmp";
+  pattern += "/sbapi-bench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::perror("sbapi_bench: mkdtemp");
+    return 1;
+  }
+  temp_root() = pattern;
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  int rc = 0;
+  try {
+    benchmark::RunSpecifiedBenchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sbapi_bench: %s\n", e.what());
+    rc = 1;
+  }
+  benchmark::Shutdown();
+  SqliteWorld::slot().reset();  // close the database before its directory goes
+  std::error_code ignored;
+  std::filesystem::remove_all(temp_root(), ignored);
+  return rc;
+}

@@ -1,0 +1,588 @@
+#!/usr/bin/env python3
+"""`make bench`: runs every measurement, prints one table, writes it as JSON.
+
+Python 3 standard library only. `make bench` builds the Release tree first and calls:
+
+    python3 bench/run.py --build-dir build-bench --out build/bench
+
+Steps (bench/README.md explains each row and how to read it):
+  1. in-process micro-benchmarks (sbapi_bench, Google Benchmark), medians of repetitions;
+  2. nginx (Debian) from a temp config, 2 workers, a fixed 150-byte JSON: wrk GET  [reference]
+  3. `sbapi serve` (Release, temp data dir, --threads 2, logs to /dev/null), 10,000 users
+     preloaded: wrk GET random existing ids, GET of a missing id, POST unique ids; RSS idle/after;
+  4. nginx again, so the reference brackets sbapi (the ratio uses the mean of both runs);
+  5. cold start and package size of build/lambda/bootstrap.zip (once the Lambda issue lands).
+
+Only 127.0.0.1 is used. Every process started here is stopped by its PID. The run reports and
+never fails on a missed target; it exits non-zero only when it could not measure.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# The issue's targets, word for word (issue #6).
+T_GET = "≥ 0.7 × nginx (2 workers) in the same run"
+T_POST = "≥ 0.25 × nginx in the same run"
+T_CORE = "≤ 5 µs"
+T_RSS = "≤ 30 MiB"
+T_COLD = "≤ 10 ms, peak RSS ≤ 10 MiB"
+T_ZIP = "≤ 3 MB"
+
+NOT_BUILT = "packaged bootstrap not built yet (Lambda issue #5)"
+
+# nginx's fixed answer: a user-shaped JSON document of exactly 150 bytes.
+NGINX_BODY = ('{"userId":"user-000123","email":"user-000123@example.com","name":"Bench User Smit",'
+              '"department":"Performance","createdAt":1795597326,"ttl":1803373326}')
+assert len(NGINX_BODY) == 150, len(NGINX_BODY)
+
+_live = []  # processes to stop if anything goes wrong
+
+
+def log(msg):
+    print("bench: " + msg, flush=True)
+
+
+# ---- processes -----------------------------------------------------------------------------
+
+def start(cmd, **kwargs):
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, **kwargs)
+    _live.append(proc)
+    return proc
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=15):
+    """Stops one process we started, by its PID: `sig`, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    if proc in _live:
+        _live.remove(proc)
+
+
+def stop_all():
+    for proc in list(_live):
+        try:
+            stop(proc, timeout=5)
+        except Exception:  # noqa: BLE001 - last resort cleanup
+            pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port, path, proc, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited with %s before answering" % (proc.args[0], proc.returncode))
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing answered on 127.0.0.1:%d within %.0f s" % (port, timeout))
+
+
+def proc_memory(pid):
+    """VmRSS and VmHWM of a process, in KiB (from /proc/<pid>/status)."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(rest.split()[0])
+    return out
+
+
+def fs_type(path):
+    try:
+        return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return [float(x) for x in f.read().split()[:3]]
+    except OSError:
+        return None
+
+
+# ---- 1. micro-benchmarks -------------------------------------------------------------------
+
+def run_micro(bench_bin, out_dir, tmp_parent, repetitions):
+    out_file = os.path.join(out_dir, "micro.json")
+    cmd = [bench_bin, "--benchmark_repetitions=%d" % repetitions,
+           "--benchmark_report_aggregates_only=true", "--benchmark_out=" + out_file,
+           "--benchmark_out_format=json"]
+    log("micro-benchmarks: " + " ".join(cmd))
+    env = dict(os.environ, SBAPI_BENCH_TMPDIR=tmp_parent)
+    proc = start(cmd, env=env)
+    rc = proc.wait()
+    _live.remove(proc)
+    if rc != 0:
+        raise RuntimeError("sbapi_bench exited with %d" % rc)
+    with open(out_file) as f:
+        data = json.load(f)
+    medians = {}
+    for b in data["benchmarks"]:
+        if b.get("error_occurred"):
+            raise RuntimeError("%s: %s" % (b["name"], b.get("error_message")))
+        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
+        if b.get("run_type") == "aggregate" and not is_median:
+            continue
+        name = b.get("run_name", b["name"]).split("/")[0]
+        if not is_median and name in medians:
+            continue  # a single run (no repetitions): keep the first
+        scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        medians[name] = {"real_ns": b["real_time"] * scale, "cpu_ns": b["cpu_time"] * scale,
+                         "iterations": b["iterations"]}
+    return {"context": data.get("context", {}), "median": medians}
+
+
+# ---- HTTP load -----------------------------------------------------------------------------
+
+def run_wrk(url, scenario, args, opts, tmp_dir, label):
+    """One wrk run; returns req/s, latency percentiles (µs) and error counts."""
+    parts = [os.path.join(HERE, "wrk", "threads.lua")]
+    if scenario:
+        parts.append(os.path.join(HERE, "wrk", scenario))
+    parts.append(os.path.join(HERE, "wrk", "report.lua"))
+    script = os.path.join(tmp_dir, "wrk-%s.lua" % label)
+    with open(script, "w") as out:
+        for p in parts:
+            with open(p) as f:
+                out.write(f.read() + "\n")
+    cmd = ["wrk", "-t%d" % opts.wrk_threads, "-c%d" % opts.connections,
+           "-d%ds" % opts.duration, "--latency", "-s", script, url]
+    if args:
+        cmd += ["--"] + [str(a) for a in args]
+    log("wrk %s: %s" % (label, " ".join(cmd)))
+    proc = start(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        text, _ = proc.communicate(timeout=opts.duration + 60)
+    finally:
+        stop(proc)
+    with open(os.path.join(opts.out, "wrk-%s.txt" % label), "w") as f:
+        f.write(" ".join(cmd) + "\n\n" + text)
+    line = next((ln for ln in text.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError("wrk %s failed (exit %s):\n%s" % (label, proc.returncode, text))
+    raw = json.loads(line[len("WRK_JSON "):])
+    seconds = raw["duration_us"] / 1e6
+    result = {
+        "requests": raw["requests"],
+        "seconds": seconds,
+        "rps": raw["requests"] / seconds if seconds else 0.0,
+        "p50_ms": raw["latency_us"]["p50"] / 1000,
+        "p99_ms": raw["latency_us"]["p99"] / 1000,
+        "latency_us": raw["latency_us"],
+        "errors": raw["errors"],
+    }
+    log("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %s" % (
+        result["rps"], result["p50_ms"], result["p99_ms"], raw["errors"]))
+    return result
+
+
+def nginx_binary():
+    for path in (shutil.which("nginx"), "/usr/sbin/nginx"):
+        if path and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def run_nginx(opts, tmp_parent, label):
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError("nginx not found: run `bash scripts/setup.sh --bench`")
+    prefix = tempfile.mkdtemp(prefix="nginx-", dir=tmp_parent)
+    port = free_port()
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""# written by bench/run.py for one run
+worker_processes 2;
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {p}/client_body;
+  proxy_temp_path {p}/proxy;
+  fastcgi_temp_path {p}/fastcgi;
+  uwsgi_temp_path {p}/uwsgi;
+  scgi_temp_path {p}/scgi;
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      default_type application/json;
+      return 200 '{body}';
+    }}
+  }}
+}}
+""".format(p=prefix, port=port, body=NGINX_BODY))
+    cmd = [binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "error.log"),
+           "-g", "daemon off;"]
+    log("nginx (%s): %s" % (label, " ".join(cmd)))
+    proc = start(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(port, "/", proc)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/")
+        body = conn.getresponse().read()
+        conn.close()
+        if len(body) != 150:
+            raise RuntimeError("nginx answered %d bytes, not 150" % len(body))
+        return run_wrk("http://127.0.0.1:%d/" % port, None, [], opts, prefix, label)
+    finally:
+        stop(proc, signal.SIGTERM)  # the master stops its workers
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def preload_users(port, count, connections=16):
+    """POSTs user-000000 .. user-<count-1> over keep-alive connections; returns seconds."""
+    ids = iter(range(count))
+    lock = threading.Lock()
+    failures = []
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        while True:
+            with lock:
+                i = next(ids, None)
+            if i is None or failures:
+                break
+            uid = "user-%06d" % i
+            body = json.dumps({"userId": uid, "email": uid + "@example.com",
+                               "name": "Bench User", "department": "Performance"})
+            conn.request("POST", "/users", body, headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status not in (200, 201):
+                failures.append("POST %s: %d" % (uid, resp.status))
+        conn.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise RuntimeError("preload failed: " + failures[0])
+    return time.monotonic() - started
+
+
+def run_sbapi(opts, tmp_parent):
+    binary = os.path.join(opts.build_dir, "sbapi")
+    data_dir = tempfile.mkdtemp(prefix="sbapi-data-", dir=tmp_parent)
+    port = free_port()
+    cmd = [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--threads",
+           str(opts.server_threads), "--data-dir", data_dir]
+    log("sbapi: " + " ".join(cmd) + " >/dev/null")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SBAPI_")}
+    proc = start(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    out = {"data_dir_fs": fs_type(data_dir)}
+    try:
+        wait_http(port, "/health", proc)
+        time.sleep(0.5)
+        out["rss_idle_kib"] = proc_memory(proc.pid)
+        log("  idle: %s" % out["rss_idle_kib"])
+        seconds = preload_users(port, opts.users)
+        out["preload"] = {"users": opts.users, "seconds": seconds,
+                          "rps": opts.users / seconds if seconds else 0.0}
+        log("  preloaded %d users in %.1f s" % (opts.users, seconds))
+        out["rss_preloaded_kib"] = proc_memory(proc.pid)
+        base = "http://127.0.0.1:%d" % port
+        out["get"] = run_wrk(base, "get_existing.lua", [opts.users], opts, data_dir, "sbapi-get")
+        out["get_missing"] = run_wrk(base, "get_missing.lua", [], opts, data_dir,
+                                     "sbapi-get-missing")
+        out["post"] = run_wrk(base, "post_unique.lua", ["w%d" % int(time.time())], opts, data_dir,
+                              "sbapi-post")
+        time.sleep(0.5)
+        out["rss_after_kib"] = proc_memory(proc.pid)
+        log("  after the load: %s" % out["rss_after_kib"])
+        if proc.poll() is not None:
+            raise RuntimeError("sbapi exited during the load (%s)" % proc.returncode)
+    finally:
+        stop(proc, signal.SIGTERM)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return out
+
+
+# ---- the table -----------------------------------------------------------------------------
+
+def fmt_ns(ns):
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e3:
+        return "%.2f µs" % (ns / 1e3)
+    return "%.0f ns" % ns
+
+
+def fmt_rate(x):
+    return "{:,.0f}".format(x)
+
+
+def verdict(ok):
+    return "meets" if ok else "MISSES"
+
+
+def build_rows(micro, http, nginx_rps, bootstrap):
+    rows = []
+
+    def row(figure, value, target="—", ratio="", *, key, number=None, unit=None, met=None,
+            ratio_value=None):
+        rows.append({"key": key, "figure": figure, "value": value, "target": target,
+                     "ratio": ratio, "number": number, "unit": unit, "ratio_value": ratio_value,
+                     "meets_target": met})
+
+    # HTTP
+    if http is not None:
+        g, m, p = http["get"], http["get_missing"], http["post"]
+
+        def http_value(r):
+            return "%s req/s  p50 %.2f ms  p99 %.2f ms" % (fmt_rate(r["rps"]), r["p50_ms"],
+                                                           r["p99_ms"])
+
+        rg = g["rps"] / nginx_rps
+        row("GET /users/{id} req/s", http_value(g), T_GET,
+            "%.2f × nginx: %s" % (rg, verdict(rg >= 0.7)), key="http_get", number=g["rps"],
+            unit="req/s", met=rg >= 0.7, ratio_value=rg)
+        rp = p["rps"] / nginx_rps
+        row("POST /users req/s (durable: WAL)", http_value(p), T_POST,
+            "%.2f × nginx: %s" % (rp, verdict(rp >= 0.25)), key="http_post", number=p["rps"],
+            unit="req/s", met=rp >= 0.25, ratio_value=rp)
+        row("GET /users/{missing} req/s (404)", http_value(m), "—",
+            "%.2f × nginx" % (m["rps"] / nginx_rps), key="http_get_missing", number=m["rps"],
+            unit="req/s", ratio_value=m["rps"] / nginx_rps)
+        n = http["nginx"]
+        row("nginx, 2 workers, fixed 150-byte JSON", "%s req/s  p50 %.2f ms  p99 %.2f ms" % (
+            fmt_rate(nginx_rps), statistics.mean(r["p50_ms"] for r in n),
+            statistics.mean(r["p99_ms"] for r in n)), "reference",
+            "runs: " + " / ".join(fmt_rate(r["rps"]) for r in n), key="http_nginx",
+            number=nginx_rps, unit="req/s")
+        after = http["rss_after_kib"]
+        mib = after["VmRSS"] / 1024
+        row("server RSS after the load", "%.1f MiB (peak %.1f MiB)" % (
+            mib, after["VmHWM"] / 1024), T_RSS, "%.2f × target: %s" % (mib / 30, verdict(mib <= 30)),
+            key="rss_after", number=mib, unit="MiB", met=mib <= 30, ratio_value=mib / 30)
+        idle = http["rss_idle_kib"]["VmRSS"] / 1024
+        row("server RSS idle", "%.1f MiB" % idle, "—", "", key="rss_idle", number=idle, unit="MiB")
+    # the core
+    if micro is not None:
+        med = micro["median"]
+        core = med["BM_CoreGetNoopStore"]["cpu_ns"]
+        row("handler's own cost per GET", fmt_ns(core) + " (no-op store)", T_CORE,
+            "%.2f × target: %s" % (core / 5000, verdict(core <= 5000)), key="core_get",
+            number=core, unit="ns", met=core <= 5000, ratio_value=core / 5000)
+    # Lambda
+    if bootstrap is None:
+        row("cold start (packaged, exec → first response)", NOT_BUILT, T_COLD, "n/a",
+            key="cold_start")
+        row("bootstrap.zip", NOT_BUILT, T_ZIP, "n/a", key="bootstrap_zip")
+    else:
+        row("cold start (packaged, exec → first response)",
+            "bootstrap.zip present; cold-start harness not written yet", T_COLD, "n/a",
+            key="cold_start")
+        mb = bootstrap / 1e6
+        row("bootstrap.zip", "%.2f MB (%s bytes)" % (mb, fmt_rate(bootstrap)), T_ZIP,
+            "%.2f × target: %s" % (mb / 3, verdict(mb <= 3)), key="bootstrap_zip", number=bootstrap,
+            unit="bytes", met=mb <= 3, ratio_value=mb / 3)
+    # in-process detail
+    if micro is not None:
+        med = micro["median"]
+
+        def micro_row(name, figure, *, wall=False, key):
+            ns = med[name]["real_ns" if wall else "cpu_ns"]
+            row(figure, "%s/op  %s ops/s" % (fmt_ns(ns), fmt_rate(1e9 / ns)), "—",
+                "wall" if wall else "cpu", key=key, number=ns, unit="ns")
+
+        micro_row("BM_RouterDispatch", "router dispatch (GET /users/{id})", key="router")
+        micro_row("BM_UserParseSerialize", "user JSON parse + serialize", key="json_user")
+        micro_row("BM_SqliteGet", "GET handler over SQLite (Api::handle)", key="sqlite_get")
+        micro_row("BM_SqlitePost", "POST handler over SQLite (fsync'd)", wall=True,
+                  key="sqlite_post")
+        micro_row("BM_SigV4Presign", "SigV4 presign_url (PUT)", key="presign")
+        micro_row("BM_CoreGetNoopStoreNoLog", "handler's own cost per GET, no access log",
+                  key="core_get_nolog")
+    return rows
+
+
+def print_table(rows):
+    headers = ("figure", "value", "target", "ratio / verdict")
+    cols = [[h] + [r[k] for r in rows] for h, k in zip(headers, ("figure", "value", "target",
+                                                                  "ratio"))]
+    widths = [max(len(c) for c in col) for col in cols]
+
+    def line(cells):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    print(line(headers))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line((r["figure"], r["value"], r["target"], r["ratio"])))
+
+
+def cmake_cache(build_dir):
+    cache = {}
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for ln in f:
+                if ln.startswith(("CMAKE_BUILD_TYPE:", "CMAKE_CXX_FLAGS_RELEASE:",
+                                  "CMAKE_INTERPROCEDURAL_OPTIMIZATION:", "CMAKE_CXX_COMPILER:")):
+                    k, _, v = ln.strip().partition("=")
+                    cache[k.split(":")[0]] = v
+    except OSError:
+        pass
+    return cache
+
+
+def git_head():
+    try:
+        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "")
+    except OSError:
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--tmp-dir", default=None,
+                    help="parent of the temporary data dirs (default: the build dir, on disk)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--server-threads", type=int, default=2)
+    ap.add_argument("--users", type=int, default=10000)
+    ap.add_argument("--repetitions", type=int, default=5, help="micro-benchmark repetitions")
+    ap.add_argument("--skip-micro", action="store_true")
+    ap.add_argument("--skip-http", action="store_true")
+    opts = ap.parse_args()
+    opts.build_dir = os.path.abspath(opts.build_dir)
+    opts.out = os.path.abspath(opts.out)
+    os.makedirs(opts.out, exist_ok=True)
+    tmp_parent = tempfile.mkdtemp(prefix="bench-tmp-",
+                                  dir=os.path.abspath(opts.tmp_dir or opts.build_dir))
+
+    def on_signal(signum, _frame):
+        stop_all()
+        shutil.rmtree(tmp_parent, ignore_errors=True)
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    started = time.monotonic()
+    report = {
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git": git_head(),
+        "build": cmake_cache(opts.build_dir),
+        "machine": {"cpus": os.cpu_count(), "loadavg_start": loadavg(),
+                    "tmp_fs": fs_type(tmp_parent)},
+        "settings": {"wrk": "-t%d -c%d -d%ds --latency" % (opts.wrk_threads, opts.connections,
+                                                            opts.duration),
+                     "server_threads": opts.server_threads, "users": opts.users,
+                     "micro_repetitions": opts.repetitions},
+    }
+    micro = http = None
+    try:
+        if not opts.skip_micro:
+            micro = run_micro(os.path.join(opts.build_dir, "sbapi_bench"), opts.out, tmp_parent,
+                              opts.repetitions)
+        if not opts.skip_http:
+            if shutil.which("wrk") is None:
+                raise RuntimeError("wrk not found: run `bash scripts/setup.sh`")
+            nginx_runs = [run_nginx(opts, tmp_parent, "nginx-1")]
+            http = run_sbapi(opts, tmp_parent)
+            nginx_runs.append(run_nginx(opts, tmp_parent, "nginx-2"))
+            http["nginx"] = nginx_runs
+    except RuntimeError as e:
+        print("bench: cannot measure: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        stop_all()
+        shutil.rmtree(tmp_parent, ignore_errors=True)
+
+    zip_path = os.path.join(ROOT, "build", "lambda", "bootstrap.zip")
+    bootstrap = os.path.getsize(zip_path) if os.path.isfile(zip_path) else None
+    nginx_rps = statistics.mean(r["rps"] for r in http["nginx"]) if http else None
+    rows = build_rows(micro, http, nginx_rps, bootstrap)
+
+    report["machine"]["loadavg_end"] = loadavg()
+    report["seconds"] = round(time.monotonic() - started, 1)
+    report["rows"] = rows
+    report["micro"] = micro
+    report["http"] = http
+    notes = []
+    if http:
+        for key in ("get", "post"):
+            errs = {k: v for k, v in http[key]["errors"].items() if v}
+            if errs:
+                notes.append("wrk %s: %s (timeout = no answer within wrk's 2 s)" % (
+                    key, ", ".join("%d %s error(s)" % (v, k) for k, v in errs.items())))
+        if http["get_missing"]["errors"]["status"] != http["get_missing"]["requests"]:
+            notes.append("GET of a missing id did not answer 404 every time")
+        if http["data_dir_fs"] in ("tmpfs", "ramfs"):
+            notes.append("the data dir is on %s: POST is not durable on a disk here" %
+                         http["data_dir_fs"])
+    report["notes"] = notes
+    with open(os.path.join(opts.out, "results.json"), "w") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+    print()
+    b = report["build"]
+    print("sbapi bench  %s  git %s  build %s %s LTO=%s  load avg %s → %s  (%.0f s)" % (
+        report["time"], report["git"], b.get("CMAKE_BUILD_TYPE"),
+        b.get("CMAKE_CXX_FLAGS_RELEASE"), b.get("CMAKE_INTERPROCEDURAL_OPTIMIZATION", "OFF"),
+        report["machine"]["loadavg_start"], report["machine"]["loadavg_end"], report["seconds"]))
+    print("wrk %s; sbapi serve --threads %d; %d users preloaded; micro: median of %d, ns/op" % (
+        report["settings"]["wrk"], opts.server_threads, opts.users, opts.repetitions))
+    print()
+    print_table(rows)
+    for n in notes:
+        print("note: " + n)
+    print()
+    print("written: %s" % os.path.join(opts.out, "results.json"))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        stop_all()

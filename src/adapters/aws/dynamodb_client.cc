@@ -1,0 +1,380 @@
+#include "adapters/aws/dynamodb_client.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include "adapters/aws/attribute_value.h"
+
+namespace sbapi::aws {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kContentType = "application/x-amz-json-1.0";
+
+const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
+DynamoError protocol_error(std::string message) {
+  DynamoError e;
+  e.kind = DynamoError::Kind::kProtocol;
+  e.message = std::move(message);
+  return e;
+}
+
+std::string string_member(const json::object& object, std::string_view name) {
+  const auto* v = object.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// Adds ExpressionAttributeNames / ExpressionAttributeValues when there are any.
+std::expected<void, DynamoError> add_expression_maps(json::object& body, const NameMap& names,
+                                                     const ValueMap& values) {
+  if (!names.empty()) {
+    json::object n;
+    for (const auto& [placeholder, name] : names) n.emplace(placeholder, name);
+    body.emplace("ExpressionAttributeNames", std::move(n));
+  }
+  if (!values.empty()) {
+    auto v = to_attribute_map(values);
+    if (!v) return std::unexpected(protocol_error("expression value " + v.error()));
+    body.emplace("ExpressionAttributeValues", std::move(*v));
+  }
+  return {};
+}
+
+std::expected<json::object, DynamoError> marshal(const json::object& item, std::string_view what) {
+  auto m = to_attribute_map(item);
+  if (!m) return std::unexpected(protocol_error(std::string(what) + ": " + m.error()));
+  return std::move(*m);
+}
+
+// An optional attribute map member of a response, unmarshalled.
+std::expected<std::optional<json::object>, DynamoError> unmarshal_member(
+    const json::object& response, std::string_view member) {
+  const auto* v = response.if_contains(member);
+  if (v == nullptr || v->is_null()) return std::optional<json::object>{};
+  if (!v->is_object())
+    return std::unexpected(protocol_error(std::string(member) + " is not a map"));
+  auto item = from_attribute_map(v->get_object());
+  if (!item) return std::unexpected(protocol_error(std::string(member) + ": " + item.error()));
+  return std::optional<json::object>(std::move(*item));
+}
+
+std::expected<ItemsPage, DynamoError> read_page(const json::object& response) {
+  ItemsPage page;
+  if (const auto* items = response.if_contains("Items")) {
+    if (!items->is_array()) return std::unexpected(protocol_error("Items is not a list"));
+    for (const auto& raw : items->get_array()) {
+      if (!raw.is_object()) return std::unexpected(protocol_error("an item is not a map"));
+      auto item = from_attribute_map(raw.get_object());
+      if (!item) return std::unexpected(protocol_error("item: " + item.error()));
+      page.items.push_back(std::move(*item));
+    }
+  }
+  auto last = unmarshal_member(response, "LastEvaluatedKey");
+  if (!last) return std::unexpected(last.error());
+  page.last_evaluated_key = std::move(*last);
+  return page;
+}
+
+// A write whose ConditionExpression failed is a result: the old item may come with it.
+std::expected<WriteOutcome, DynamoError> write_outcome(DynamoResult<json::object> response,
+                                                       std::string_view item_member) {
+  if (!response) {
+    if (response.error().kind == DynamoError::Kind::kService &&
+        response.error().type == "ConditionalCheckFailedException") {
+      WriteOutcome outcome{true, std::nullopt};
+      if (auto old = unmarshal_member(response.error().body, "Item"); old) {
+        outcome.item = std::move(*old);
+      }
+      return outcome;
+    }
+    return std::unexpected(std::move(response.error()));
+  }
+  auto item = unmarshal_member(*response, item_member);
+  if (!item) return std::unexpected(item.error());
+  return WriteOutcome{false, std::move(*item)};
+}
+
+}  // namespace
+
+std::string DynamoError::describe() const {
+  std::string out;
+  switch (kind) {
+    case Kind::kTransport:
+      out = "transport error";
+      break;
+    case Kind::kService:
+      out = "DynamoDB " + type;
+      break;
+    case Kind::kProtocol:
+      out = "protocol error";
+      break;
+  }
+  if (http_status != 0) out += std::string(" (HTTP ") + std::to_string(http_status) + ")";
+  if (!message.empty()) out += ": " + message;
+  if (attempts > 1) out += std::string(" after ") + std::to_string(attempts) + " attempts";
+  return out;
+}
+
+std::string default_dynamodb_endpoint(std::string_view region) {
+  std::string host = "https://dynamodb." + std::string(region) + ".amazonaws.com";
+  if (region.starts_with("cn-")) host += ".cn";
+  return host;
+}
+
+bool is_throttling_error(std::string_view type) {
+  static constexpr std::array<std::string_view, 4> kThrottling = {
+      "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+      "TooManyRequestsException"};
+  return std::find(kThrottling.begin(), kThrottling.end(), type) != kThrottling.end();
+}
+
+DynamoDbClient::DynamoDbClient(DynamoDbConfig config, std::shared_ptr<Transport> transport,
+                               RetryPolicy retry_policy, RetryHooks retry_hooks, const Clock* clock)
+    : config_(std::move(config)),
+      transport_(std::move(transport)),
+      retrier_(retry_policy, std::move(retry_hooks)),
+      clock_(clock != nullptr ? clock : &system_clock()) {
+  const auto endpoint = sigv4::parse_endpoint(config_.endpoint);
+  url_ = endpoint.scheme + "://" + endpoint.host + endpoint.base_path + "/";
+}
+
+HttpRequest DynamoDbClient::build_request(std::string_view operation, std::string body,
+                                          std::int64_t epoch_seconds) const {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url_;
+  request.headers = {{"Content-Type", std::string(kContentType)},
+                     {"X-Amz-Target", std::string(kTargetPrefix) + std::string(operation)}};
+  sigv4::SignRequest sign;
+  sign.method = "POST";
+  sign.endpoint = config_.endpoint;
+  sign.path = "/";
+  sign.headers = request.headers;
+  sign.payload_hash = sigv4::sha256_hex(body);
+  sign.region = config_.region;
+  sign.service = "dynamodb";
+  sign.time = epoch_seconds;
+  auto signed_request = sigv4::sign_headers(sign, config_.credentials);
+  for (auto& header : signed_request.headers) request.headers.push_back(std::move(header));
+  request.body = std::move(body);
+  return request;
+}
+
+DynamoResult<json::object> DynamoDbClient::call(std::string_view operation,
+                                                const json::object& body) {
+  try {
+    const std::string text = json::serialize(body);
+    DynamoResult<json::object> result = std::unexpected(protocol_error("not attempted"));
+    const int attempts = retrier_.run([&](int) {
+      HttpRequest request = build_request(operation, text, clock_->now_seconds());
+      // An attempt may use what is left of the deadline, no more.
+      if (auto deadline = retrier_.deadline()) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - retrier_.now());
+        if (left.count() <= 0) {
+          DynamoError e;
+          e.kind = DynamoError::Kind::kTransport;
+          e.message = "deadline passed before the attempt";
+          e.retryable = true;
+          result = std::unexpected(std::move(e));
+          return false;
+        }
+        request.timeout = left;
+      }
+      auto response = transport_->send(request);
+      if (!response) {
+        DynamoError e;
+        e.kind = DynamoError::Kind::kTransport;
+        e.message = response.error().message;
+        e.retryable = is_retryable(response.error());
+        result = std::unexpected(std::move(e));
+        return result.error().retryable;
+      }
+      json::object parsed;
+      boost::system::error_code ec;
+      auto value = json::parse(response->body, ec);
+      if (!ec && value.is_object()) parsed = std::move(value.get_object());
+      if (response->status == 200) {
+        if (ec || !value.is_object()) {
+          result = std::unexpected(protocol_error("response body is not a JSON object"));
+          result.error().http_status = 200;
+          return false;
+        }
+        result = std::move(parsed);
+        return false;
+      }
+      DynamoError e;
+      e.kind = DynamoError::Kind::kService;
+      e.http_status = response->status;
+      std::string type = string_member(parsed, "__type");
+      if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+      e.type = type;
+      e.message = string_member(parsed, "message");
+      if (e.message.empty()) e.message = string_member(parsed, "Message");
+      e.retryable =
+          response->status >= 500 || response->status == 429 || is_throttling_error(e.type);
+      e.body = std::move(parsed);
+      result = std::unexpected(std::move(e));
+      return result.error().retryable;
+    });
+    if (!result) result.error().attempts = attempts;
+    return result;
+  } catch (const std::exception& e) {
+    return std::unexpected(protocol_error(std::string("exception: ") + e.what()));
+  }
+}
+
+DynamoResult<std::optional<json::object>> DynamoDbClient::get_item(const GetItemRequest& request) {
+  auto key = marshal(request.key, "key");
+  if (!key) return std::unexpected(key.error());
+  json::object body{{"TableName", request.table},
+                    {"Key", std::move(*key)},
+                    {"ConsistentRead", request.consistent_read}};
+  auto response = call("GetItem", body);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return unmarshal_member(*response, "Item");
+}
+
+DynamoResult<WriteOutcome> DynamoDbClient::put_item(const PutItemRequest& request) {
+  auto item = marshal(request.item, "item");
+  if (!item) return std::unexpected(item.error());
+  json::object body{{"TableName", request.table}, {"Item", std::move(*item)}};
+  if (!request.condition.empty()) body.emplace("ConditionExpression", request.condition);
+  if (auto r = add_expression_maps(body, request.names, request.values); !r) {
+    return std::unexpected(r.error());
+  }
+  if (request.return_old_on_condition_failure) {
+    body.emplace("ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+  }
+  return write_outcome(call("PutItem", body), "Attributes");
+}
+
+DynamoResult<WriteOutcome> DynamoDbClient::update_item(const UpdateItemRequest& request) {
+  auto key = marshal(request.key, "key");
+  if (!key) return std::unexpected(key.error());
+  json::object body{{"TableName", request.table}, {"Key", std::move(*key)}};
+  if (!request.update.empty()) body.emplace("UpdateExpression", request.update);
+  if (!request.condition.empty()) body.emplace("ConditionExpression", request.condition);
+  if (auto r = add_expression_maps(body, request.names, request.values); !r) {
+    return std::unexpected(r.error());
+  }
+  body.emplace("ReturnValues", request.return_values);
+  return write_outcome(call("UpdateItem", body), "Attributes");
+}
+
+DynamoResult<WriteOutcome> DynamoDbClient::delete_item(const DeleteItemRequest& request) {
+  auto key = marshal(request.key, "key");
+  if (!key) return std::unexpected(key.error());
+  json::object body{{"TableName", request.table}, {"Key", std::move(*key)}};
+  if (!request.condition.empty()) body.emplace("ConditionExpression", request.condition);
+  if (auto r = add_expression_maps(body, request.names, request.values); !r) {
+    return std::unexpected(r.error());
+  }
+  body.emplace("ReturnValues", request.return_values);
+  return write_outcome(call("DeleteItem", body), "Attributes");
+}
+
+DynamoResult<ItemsPage> DynamoDbClient::query(const QueryItemsRequest& request) {
+  json::object body{{"TableName", request.table},
+                    {"KeyConditionExpression", request.key_condition}};
+  if (!request.index.empty()) body.emplace("IndexName", request.index);
+  if (!request.filter.empty()) body.emplace("FilterExpression", request.filter);
+  if (auto r = add_expression_maps(body, request.names, request.values); !r) {
+    return std::unexpected(r.error());
+  }
+  if (request.limit) body.emplace("Limit", *request.limit);
+  if (request.exclusive_start_key) {
+    auto start = marshal(*request.exclusive_start_key, "ExclusiveStartKey");
+    if (!start) return std::unexpected(start.error());
+    body.emplace("ExclusiveStartKey", std::move(*start));
+  }
+  if (request.consistent_read) body.emplace("ConsistentRead", true);
+  auto response = call("Query", body);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return read_page(*response);
+}
+
+DynamoResult<ItemsPage> DynamoDbClient::scan(const ScanItemsRequest& request) {
+  json::object body{{"TableName", request.table}};
+  if (!request.filter.empty()) body.emplace("FilterExpression", request.filter);
+  if (auto r = add_expression_maps(body, request.names, request.values); !r) {
+    return std::unexpected(r.error());
+  }
+  if (request.limit) body.emplace("Limit", *request.limit);
+  if (request.exclusive_start_key) {
+    auto start = marshal(*request.exclusive_start_key, "ExclusiveStartKey");
+    if (!start) return std::unexpected(start.error());
+    body.emplace("ExclusiveStartKey", std::move(*start));
+  }
+  if (request.consistent_read) body.emplace("ConsistentRead", true);
+  auto response = call("Scan", body);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return read_page(*response);
+}
+
+DynamoResult<void> DynamoDbClient::create_table(const CreateTableRequest& request) {
+  json::array definitions;
+  for (const auto& a : request.attributes) {
+    definitions.push_back(json::object{{"AttributeName", a.name}, {"AttributeType", a.type}});
+  }
+  json::object body{{"TableName", request.table},
+                    {"AttributeDefinitions", std::move(definitions)},
+                    {"KeySchema", json::array{json::object{{"AttributeName", request.hash_key},
+                                                           {"KeyType", "HASH"}}}},
+                    {"BillingMode", "PAY_PER_REQUEST"}};
+  if (!request.indexes.empty()) {
+    json::array indexes;
+    for (const auto& index : request.indexes) {
+      indexes.push_back(json::object{
+          {"IndexName", index.name},
+          {"KeySchema",
+           json::array{json::object{{"AttributeName", index.hash_key}, {"KeyType", "HASH"}}}},
+          {"Projection", json::object{{"ProjectionType", "ALL"}}}});
+    }
+    body.emplace("GlobalSecondaryIndexes", std::move(indexes));
+  }
+  auto response = call("CreateTable", body);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return {};
+}
+
+DynamoResult<TableDescription> DynamoDbClient::describe_table(std::string_view table) {
+  auto response = call("DescribeTable", json::object{{"TableName", table}});
+  if (!response) return std::unexpected(std::move(response.error()));
+  const auto* t = response->if_contains("Table");
+  if (t == nullptr || !t->is_object()) {
+    return std::unexpected(protocol_error("DescribeTable without Table"));
+  }
+  return TableDescription{string_member(t->get_object(), "TableStatus"), t->get_object()};
+}
+
+DynamoResult<void> DynamoDbClient::update_time_to_live(std::string_view table,
+                                                       std::string_view attribute, bool enabled) {
+  json::object body{{"TableName", table},
+                    {"TimeToLiveSpecification",
+                     json::object{{"Enabled", enabled}, {"AttributeName", attribute}}}};
+  auto response = call("UpdateTimeToLive", body);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return {};
+}
+
+DynamoResult<std::string> DynamoDbClient::describe_time_to_live(std::string_view table) {
+  auto response = call("DescribeTimeToLive", json::object{{"TableName", table}});
+  if (!response) return std::unexpected(std::move(response.error()));
+  const auto* d = response->if_contains("TimeToLiveDescription");
+  if (d == nullptr || !d->is_object()) return std::string("DISABLED");
+  auto status = string_member(d->get_object(), "TimeToLiveStatus");
+  return status.empty() ? std::string("DISABLED") : status;
+}
+
+}  // namespace sbapi::aws

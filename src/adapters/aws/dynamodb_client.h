@@ -1,0 +1,207 @@
+// A DynamoDB client: the JSON 1.0 protocol over a `Transport`, SigV4-signed, with retries.
+//
+// Contract
+// - Every call is one logical operation: POST / with `X-Amz-Target: DynamoDB_20120810.<Op>`,
+//   `Content-Type: application/x-amz-json-1.0`, signed for service "dynamodb" (plus
+//   X-Amz-Security-Token under temporary credentials), retried by `Retrier` on throttling
+//   (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
+//   TooManyRequestsException, HTTP 429), HTTP 5xx, connection errors and timeouts. Each attempt
+//   is re-signed (its time changes) and given at most what is left before the deadline.
+// - Items, keys and expression values are plain JSON here (`{"userId": "u1"}`); marshalling to
+//   AttributeValues happens inside (attribute_value.h).
+// - A failed ConditionExpression is a result (`condition_failed`), not an error. Any other
+//   service error is a `DynamoError` carrying the `__type` after '#', e.g.
+//   "ResourceNotFoundException" for a missing table.
+// - Thread-safe; exceptions never escape.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/aws/http_transport.h"
+#include "adapters/aws/retry.h"
+#include "core/clock.h"
+#include "sigv4/sigv4.h"
+
+namespace sbapi::aws {
+
+struct DynamoError {
+  enum class Kind {
+    kTransport,  // no HTTP response (see `transport`)
+    kService,    // an error response with a __type
+    kProtocol,   // a response we could not understand, or a request we could not build
+  };
+  Kind kind = Kind::kService;
+  std::string type;        // __type after '#', e.g. "ValidationException"; empty for transport
+  std::string message;     // for logs; may contain AWS text, never show it to clients
+  int http_status = 0;     // 0 when there was no response
+  bool retryable = false;  // the last attempt's failure was retryable (retries ran out)
+  int attempts = 0;
+  boost::json::object body;  // the parsed error response, when it was JSON
+
+  [[nodiscard]] std::string describe() const;  // one line for logs
+};
+
+template <typename T>
+using DynamoResult = std::expected<T, DynamoError>;
+
+// Expression attribute names (#n → name) and values (:v → plain JSON value).
+using NameMap = std::map<std::string, std::string>;
+using ValueMap = boost::json::object;
+
+struct GetItemRequest {
+  std::string table;
+  boost::json::object key;
+  bool consistent_read = true;
+};
+
+struct PutItemRequest {
+  std::string table;
+  boost::json::object item;
+  std::string condition;  // empty = unconditional
+  NameMap names;
+  ValueMap values;
+  // ReturnValuesOnConditionCheckFailure ALL_OLD: the item that made the condition fail.
+  bool return_old_on_condition_failure = true;
+};
+
+struct UpdateItemRequest {
+  std::string table;
+  boost::json::object key;
+  std::string update;  // "SET #a = :a REMOVE #b"
+  std::string condition;
+  NameMap names;
+  ValueMap values;
+  std::string return_values = "ALL_NEW";  // NONE | ALL_OLD | UPDATED_OLD | ALL_NEW | UPDATED_NEW
+};
+
+struct DeleteItemRequest {
+  std::string table;
+  boost::json::object key;
+  std::string condition;
+  NameMap names;
+  ValueMap values;
+  std::string return_values = "ALL_OLD";  // NONE | ALL_OLD
+};
+
+// The outcome of a (conditional) write. `item`: PutItem → the existing item when the condition
+// failed (if the endpoint returns it); UpdateItem → the attributes asked for by ReturnValues;
+// DeleteItem → the deleted item (ALL_OLD), absent when there was none.
+struct WriteOutcome {
+  bool condition_failed = false;
+  std::optional<boost::json::object> item;
+};
+
+struct QueryItemsRequest {
+  std::string table;
+  std::string index;          // empty = the table itself
+  std::string key_condition;  // "#k = :k"
+  std::string filter;         // empty = none
+  NameMap names;
+  ValueMap values;
+  std::optional<std::int64_t> limit;  // items *evaluated* (before the filter), as DynamoDB
+  std::optional<boost::json::object> exclusive_start_key;
+  bool consistent_read = false;
+};
+
+struct ScanItemsRequest {
+  std::string table;
+  std::string filter;
+  NameMap names;
+  ValueMap values;
+  std::optional<std::int64_t> limit;
+  std::optional<boost::json::object> exclusive_start_key;
+  bool consistent_read = false;
+};
+
+struct ItemsPage {
+  std::vector<boost::json::object> items;
+  std::optional<boost::json::object> last_evaluated_key;
+};
+
+struct AttributeDefinition {
+  std::string name;
+  std::string type;  // "S" | "N" | "B"
+};
+
+struct GlobalIndexDefinition {
+  std::string name;
+  std::string hash_key;  // projection ALL, no range key
+};
+
+struct CreateTableRequest {
+  std::string table;
+  std::string hash_key;
+  std::vector<AttributeDefinition> attributes;  // the key's and every index key's
+  std::vector<GlobalIndexDefinition> indexes;
+};  // always BillingMode PAY_PER_REQUEST
+
+struct TableDescription {
+  std::string status;  // CREATING | ACTIVE | UPDATING | DELETING | ...
+  boost::json::object raw;
+};
+
+struct DynamoDbConfig {
+  std::string endpoint;  // "https://dynamodb.eu-west-1.amazonaws.com", "http://127.0.0.1:8000"
+  std::string region;    // "eu-west-1"
+  sigv4::Credentials credentials;
+};
+
+// The public AWS endpoint for a region: https://dynamodb.<region>.amazonaws.com (".cn" suffix in
+// China regions).
+std::string default_dynamodb_endpoint(std::string_view region);
+
+// The __types that mean "slow down, then try again".
+bool is_throttling_error(std::string_view type);
+
+class DynamoDbClient {
+ public:
+  // `clock` supplies the signing time (epoch seconds); it must outlive the client. nullptr = the
+  // system clock.
+  DynamoDbClient(DynamoDbConfig config, std::shared_ptr<Transport> transport,
+                 RetryPolicy retry_policy = {}, RetryHooks retry_hooks = {},
+                 const Clock* clock = nullptr);
+
+  DynamoResult<std::optional<boost::json::object>> get_item(const GetItemRequest& request);
+  DynamoResult<WriteOutcome> put_item(const PutItemRequest& request);
+  DynamoResult<WriteOutcome> update_item(const UpdateItemRequest& request);
+  DynamoResult<WriteOutcome> delete_item(const DeleteItemRequest& request);
+  DynamoResult<ItemsPage> query(const QueryItemsRequest& request);
+  DynamoResult<ItemsPage> scan(const ScanItemsRequest& request);
+
+  DynamoResult<void> create_table(const CreateTableRequest& request);
+  DynamoResult<TableDescription> describe_table(std::string_view table);
+  DynamoResult<void> update_time_to_live(std::string_view table, std::string_view attribute,
+                                         bool enabled);
+  // "ENABLED", "DISABLED", "ENABLING", "DISABLING"
+  DynamoResult<std::string> describe_time_to_live(std::string_view table);
+
+  // One raw call: the request body in DynamoDB JSON (AttributeValues as the protocol wants),
+  // the parsed response body. With retries. Used by the typed calls and by tests.
+  DynamoResult<boost::json::object> call(std::string_view operation,
+                                         const boost::json::object& body);
+
+  // The HTTP request (signed for the time `epoch_seconds`) that `call` would send. For tests.
+  [[nodiscard]] HttpRequest build_request(std::string_view operation, std::string body,
+                                          std::int64_t epoch_seconds) const;
+
+  [[nodiscard]] const DynamoDbConfig& config() const { return config_; }
+
+ private:
+  DynamoDbConfig config_;
+  std::string url_;
+  std::shared_ptr<Transport> transport_;
+  Retrier retrier_;
+  const Clock* clock_;
+};
+
+}  // namespace sbapi::aws

@@ -1,0 +1,208 @@
+// CurlTransport against a tiny HTTP/1.1 server on 127.0.0.1 written here, so the test can count
+// connections (keep-alive reuse), stall (timeouts) and see exactly what libcurl sent.
+#include "adapters/aws/http_transport.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace sbapi::aws {
+namespace {
+
+using namespace std::chrono_literals;
+
+class TinyServer {
+ public:
+  explicit TinyServer(bool stall = false) : stall_(stall) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(fd_, 16);
+    thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~TinyServer() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+    for (auto& t : connections_) t.join();
+  }
+  std::string url(const std::string& path = "/") const {
+    return std::string("http://127.0.0.1:") + std::to_string(port_) + path;
+  }
+  int connections() const { return accepted_; }
+  std::string last_request() {
+    std::lock_guard lock(mu_);
+    return last_request_;
+  }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      ++accepted_;
+      connections_.emplace_back([this, client] { serve(client); });
+    }
+  }
+  void serve(int client) {
+    std::string buffer;
+    char chunk[4096];
+    for (;;) {
+      if (!buffer.empty() && buffer[0] == '\x16') {  // a TLS ClientHello: answer in plain HTTP
+        const std::string plain = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+        send(client, plain.data(), plain.size(), MSG_NOSIGNAL);
+        break;
+      }
+      auto end = buffer.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        ssize_t n = recv(client, chunk, sizeof chunk, 0);
+        if (n <= 0) break;
+        buffer.append(chunk, static_cast<size_t>(n));
+        continue;
+      }
+      std::size_t length = 0;
+      if (auto cl = buffer.find("Content-Length: "); cl != std::string::npos && cl < end) {
+        length = std::stoul(buffer.substr(cl + 16));
+      }
+      while (buffer.size() < end + 4 + length) {
+        ssize_t n = recv(client, chunk, sizeof chunk, 0);
+        if (n <= 0) break;
+        buffer.append(chunk, static_cast<size_t>(n));
+      }
+      {
+        std::lock_guard lock(mu_);
+        last_request_ = buffer.substr(0, end + 4 + length);
+      }
+      buffer.erase(0, end + 4 + length);
+      if (stall_) {
+        while (!stop_) std::this_thread::sleep_for(10ms);
+        break;
+      }
+      const std::string body = R"({"ok":true})";
+      const std::string response =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nX-Amzn-RequestId: abc\r\nSet-Thing: 1\r\nSet-Thing: 2\r\n"
+          "Connection: keep-alive\r\n\r\n" +
+          body;
+      send(client, response.data(), response.size(), MSG_NOSIGNAL);
+    }
+    close(client);
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  bool stall_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+  std::vector<std::thread> connections_;
+  std::mutex mu_;
+  std::string last_request_;
+};
+
+TEST(CurlTransport, AnyStatusIsAResponseWithLowerCaseHeaders) {
+  TinyServer server;
+  CurlTransport transport;
+  auto response = transport.send({"POST", server.url(), {{"X-Amz-Target", "T.Op"}}, "{}"});
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(response->body, R"({"ok":true})");
+  EXPECT_EQ(response->header("x-amzn-requestid"), "abc");
+  int set_things = 0;
+  for (const auto& [name, value] : response->headers) set_things += name == "set-thing";
+  EXPECT_EQ(set_things, 2);
+  const std::string sent = server.last_request();
+  EXPECT_TRUE(sent.starts_with("POST / HTTP/1.1\r\n")) << sent;
+  EXPECT_NE(sent.find("X-Amz-Target: T.Op\r\n"), std::string::npos) << sent;
+  EXPECT_NE(sent.find("Content-Length: 2\r\n"), std::string::npos) << sent;
+  // No libcurl defaults that a signature or a server would trip over.
+  EXPECT_EQ(sent.find("application/x-www-form-urlencoded"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("Expect:"), std::string::npos) << sent;
+}
+
+TEST(CurlTransport, ReusesTheConnectionAcrossCalls) {
+  TinyServer server;
+  CurlTransport transport;
+  for (int i = 0; i < 5; ++i) {
+    auto response = transport.send({"PUT", server.url("/k"), {{"Content-Type", "a/b"}}, "x"});
+    ASSERT_TRUE(response) << response.error().message;
+  }
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_TRUE(server.last_request().starts_with("PUT /k HTTP/1.1\r\n"));
+}
+
+TEST(CurlTransport, ConcurrentCallersEachGetAResponse) {
+  TinyServer server;
+  CurlTransport transport;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) ok += transport.send({"GET", server.url(), {}, ""}).has_value();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 40);
+  EXPECT_LE(server.connections(), 4);
+}
+
+TEST(CurlTransport, ARefusedConnectionIsAConnectError) {
+  int port;
+  {
+    TinyServer gone;  // a port that was just free, and is closed again
+    port = std::stoi(gone.url().substr(17));
+  }
+  CurlTransport transport;
+  auto response = transport.send(
+      {"GET", std::string("http://127.0.0.1:") + std::to_string(port) + "/", {}, ""});
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kConnect) << response.error().message;
+  EXPECT_TRUE(is_retryable(response.error()));
+}
+
+TEST(CurlTransport, AStalledServerIsATimeout) {
+  TinyServer server(/*stall=*/true);
+  CurlTransport transport({.connect_timeout = 1000ms, .request_timeout = 5000ms, .ca_file = {}});
+  HttpRequest request{"GET", server.url(), {}, ""};
+  request.timeout = 200ms;  // the per-request limit wins over the transport's
+  const auto start = std::chrono::steady_clock::now();
+  auto response = transport.send(request);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kTimeout) << response.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(CurlTransport, ATlsFailureIsATlsErrorAndNotRetryable) {
+  // A TLS handshake answered in plain HTTP fails as TLS, not as a network blip worth retrying.
+  TinyServer server;
+  CurlTransport transport;
+  auto response = transport.send({"GET", "https://127.0.0.1:" + server.url().substr(17), {}, ""});
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kTls) << response.error().message;
+  EXPECT_FALSE(is_retryable(response.error()));
+}
+
+TEST(CurlTransport, NonHttpSchemesAreRefused) {
+  CurlTransport transport;
+  auto response = transport.send({"GET", "file:///etc/passwd", {}, ""});
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kOther);
+}
+
+}  // namespace
+}  // namespace sbapi::aws
