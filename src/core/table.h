@@ -37,8 +37,10 @@ using StoreResult = std::expected<T, StoreError>;
 
 // A global secondary index: items are found by the value of one attribute.
 struct IndexSchema {
-  std::string name;       // e.g. "email-index"
-  std::string attribute;  // e.g. "email"
+  enum class Type { kString, kNumber };  // DynamoDB's S and N key types
+  std::string name;                      // e.g. "email-index"
+  std::string attribute;                 // e.g. "email"
+  Type type = Type::kString;
 };
 
 struct TableSchema {

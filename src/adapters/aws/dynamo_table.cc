@@ -99,8 +99,8 @@ bool matches_type(const json::value& value, std::string_view type) {
 
 }  // namespace
 
-std::string index_attribute_type(std::string_view attribute) {
-  return attribute == "createdAt" ? "N" : "S";
+std::string index_attribute_type(const IndexSchema& index) {
+  return index.type == IndexSchema::Type::kNumber ? "N" : "S";
 }
 
 StoreError to_store_error(const DynamoError& error, std::string_view context) {
@@ -264,7 +264,7 @@ StoreResult<Page> DynamoTable::query(const IndexQuery& query) {
   if (it == schema_.indexes.end()) return std::unexpected(internal("no index " + query.index));
   const std::string& attribute = it->attribute;
   // A value of the wrong type (or an empty string) can match no item; DynamoDB would reject it.
-  if (!matches_type(query.equals, index_attribute_type(attribute))) return Page{};
+  if (!matches_type(query.equals, index_attribute_type(*it))) return Page{};
 
   std::optional<json::object> start;
   if (query.cursor) {
@@ -413,7 +413,7 @@ StoreResult<EnsureTableResult> ensure_table(DynamoDbClient& client, const TableS
       const bool defined = std::any_of(create.attributes.begin(), create.attributes.end(),
                                        [&](const auto& a) { return a.name == index.attribute; });
       if (!defined)
-        create.attributes.push_back({index.attribute, index_attribute_type(index.attribute)});
+        create.attributes.push_back({index.attribute, index_attribute_type(index)});
       create.indexes.push_back({index.name, index.attribute});
     }
     auto created = client.create_table(create);

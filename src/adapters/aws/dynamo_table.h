@@ -2,8 +2,7 @@
 //
 // Contract (the SQLite adapter's semantics, on DynamoDB)
 // - One DynamoDB table per schema, named `schema.name`; partition key `schema.key` (S); one GSI
-//   per index (hash key only, projection ALL); attribute types: `createdAt` is N, every other key
-//   attribute S (`index_attribute_type`).
+//   per index (hash key only, projection ALL) with the index's key type (S or N).
 // - An item is expired when its TTL attribute is a number ≤ clock.now_seconds(); expired items
 //   are invisible to every read, cannot be updated or removed, and do not block put_if_absent
 //   (`attribute_not_exists(#k) OR #ttl <= :now`). DynamoDB deletes them only eventually.
@@ -31,8 +30,8 @@
 
 namespace sbapi::aws {
 
-// "N" for numeric key attributes (createdAt), "S" otherwise.
-std::string index_attribute_type(std::string_view attribute);
+// DynamoDB's key type of an index: "N" or "S".
+std::string index_attribute_type(const IndexSchema& index);
 
 // The StoreError for a DynamoError (see the contract).
 StoreError to_store_error(const DynamoError& error, std::string_view context);
