@@ -67,4 +67,4 @@ lint: $(BUILD_DIR)/CMakeCache.txt
 	clang-tidy-16 -p $(BUILD_DIR) $(TIDY_ARGS) $$(git ls-files 'src/*.cc' 'tests/*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize
+	rm -rf $(BUILD_DIR) build-sanitize build-bench

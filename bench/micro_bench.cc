@@ -10,8 +10,12 @@
 //                              item: what the core adds per request (access log to /dev/null)
 //   BM_CoreGetNoopStoreNoLog   the same without the access-log line
 //
-// Temporary files go under $SBAPI_BENCH_TMPDIR (default: the system temp dir) and are removed
-// at exit. The SQLite file must be on a real disk for the POST figure to mean "durable".
+// `sbapi_bench --preload-users DATA_DIR COUNT` is a helper of run.py (see preload_users below).
+// Temporary files go under $SBAPI_BENCH_TMPDIR (default: /tmp) and are removed at exit. The
+// SQLite file of BM_SqlitePost must be on a real disk for its figure to mean "durable". The one
+// of BM_SqliteGet (10,000 users, inserted through Api::handle) goes under $SBAPI_BENCH_RAMDIR
+// when set (run.py points it at /dev/shm): reads come from the page cache either way, and
+// 10,000 fsyncs on a busy shared disk can take half a minute of set-up.
 #include <benchmark/benchmark.h>
 
 #include <boost/json/parse.hpp>
@@ -24,6 +28,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
@@ -150,7 +155,7 @@ struct StubWorld {
   }
 };
 
-// SQLite in a temp dir, as `serve` opens it (WAL, synchronous=FULL), with users preloaded.
+// SQLite in a directory, as `serve` opens it (WAL, synchronous=FULL), with `users` users.
 struct SqliteWorld {
   sbapi::SystemClock clock;
   sbapi::JsonLinesAccessLog log{dev_null()};
@@ -158,15 +163,15 @@ struct SqliteWorld {
   std::unique_ptr<sbapi::SqliteTable> users;
   std::unique_ptr<sbapi::Api> api;
 
-  SqliteWorld() {
-    auto opened = sbapi::SqliteDatabase::open(temp_root() / "sqlite");
+  SqliteWorld(const std::filesystem::path& dir, int preloaded) {
+    auto opened = sbapi::SqliteDatabase::open(dir);
     if (!opened) throw std::runtime_error("open database: " + opened.error().detail);
     db = std::move(*opened);
     auto table = sbapi::SqliteTable::open(*db, sbapi::users_schema(), clock);
     if (!table) throw std::runtime_error("open users table: " + table.error().detail);
     users = std::move(*table);
     api = std::make_unique<sbapi::Api>(*users, clock, log);
-    for (int i = 0; i < kPreloadedUsers; ++i) {
+    for (int i = 0; i < preloaded; ++i) {
       sbapi::Request r;
       r.method = "POST";
       r.path = "/users";
@@ -174,15 +179,30 @@ struct SqliteWorld {
       if (api->handle(r).status != 201) throw std::runtime_error("preload failed");
     }
   }
-  static std::unique_ptr<SqliteWorld>& slot() {
-    static std::unique_ptr<SqliteWorld> world;
-    return world;
-  }
-  static SqliteWorld& instance() {
-    if (!slot()) slot() = std::make_unique<SqliteWorld>();
-    return *slot();
-  }
 };
+
+std::filesystem::path& ram_root() {
+  static std::filesystem::path root;
+  return root;
+}
+
+// Closed (in main) before their directories are removed.
+std::unique_ptr<SqliteWorld> g_read_world;   // kPreloadedUsers users, for GET
+std::unique_ptr<SqliteWorld> g_write_world;  // on disk, for POST
+
+SqliteWorld& read_world() {
+  if (!g_read_world) {
+    g_read_world = std::make_unique<SqliteWorld>(
+        (ram_root().empty() ? temp_root() : ram_root()) / "sqlite-read", kPreloadedUsers);
+  }
+  return *g_read_world;
+}
+
+SqliteWorld& write_world() {
+  if (!g_write_world)
+    g_write_world = std::make_unique<SqliteWorld>(temp_root() / "sqlite-write", 0);
+  return *g_write_world;
+}
 
 // ---- the benchmarks --------------------------------------------------------------------------
 
@@ -207,7 +227,7 @@ void BM_UserParseSerialize(benchmark::State& state) {
 BENCHMARK(BM_UserParseSerialize);
 
 void BM_SqliteGet(benchmark::State& state) {
-  SqliteWorld& world = SqliteWorld::instance();
+  SqliteWorld& world = read_world();
   std::vector<sbapi::Request> requests;
   for (int i = 0; i < kPreloadedUsers; ++i) requests.push_back(get_request("/users/" + user_id(i)));
   std::size_t next = 0;
@@ -225,7 +245,7 @@ void BM_SqliteGet(benchmark::State& state) {
 BENCHMARK(BM_SqliteGet);
 
 void BM_SqlitePost(benchmark::State& state) {
-  SqliteWorld& world = SqliteWorld::instance();
+  SqliteWorld& world = write_world();
   static int counter = 0;  // unique ids across repetitions
   sbapi::Request r;
   r.method = "POST";
@@ -284,7 +304,43 @@ BENCHMARK(BM_CoreGetNoopStoreNoLog);
 
 }  // namespace
 
+// `sbapi_bench --preload-users DATA_DIR COUNT`: POSTs user-000000 .. user-<COUNT-1> through
+// Api::handle into the SQLite database of DATA_DIR, exactly as `serve` would store them, then
+// exits. bench/run.py uses it to fill the server's data dir before starting it: in-process
+// inserts are an order of magnitude faster than concurrent POSTs over HTTP.
+int preload_users(const char* data_dir, const char* count_text) {
+  const int count = std::atoi(count_text);
+  sbapi::SystemClock clock;
+  sbapi::NullAccessLog log;
+  auto db = sbapi::SqliteDatabase::open(data_dir);
+  if (!db) {
+    std::fprintf(stderr, "sbapi_bench: open %s: %s\n", data_dir, db.error().detail.c_str());
+    return 1;
+  }
+  auto users = sbapi::SqliteTable::open(**db, sbapi::users_schema(), clock);
+  if (!users) {
+    std::fprintf(stderr, "sbapi_bench: users table: %s\n", users.error().detail.c_str());
+    return 1;
+  }
+  sbapi::Api api(**users, clock, log);
+  sbapi::Request r;
+  r.method = "POST";
+  r.path = "/users";
+  for (int i = 0; i < count; ++i) {
+    r.body = user_body(user_id(i));
+    const int status = api.handle(r).status;
+    if (status != 201 && status != 200) {
+      std::fprintf(stderr, "sbapi_bench: preload %s: HTTP %d\n", user_id(i).c_str(), status);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string_view(argv[1]) == "--preload-users") {
+    return preload_users(argv[2], argv[3]);
+  }
   const char* base = std::getenv("SBAPI_BENCH_TMPDIR");
   std::string pattern = (base != nullptr && *base != '\0') ? base : "/tmp";
   pattern += "/sbapi-bench-XXXXXX";
@@ -293,6 +349,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   temp_root() = pattern;
+  const char* ram = std::getenv("SBAPI_BENCH_RAMDIR");
+  if (ram != nullptr && *ram != '\0') ram_root() = ram;
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
@@ -304,8 +362,10 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   benchmark::Shutdown();
-  SqliteWorld::slot().reset();  // close the database before its directory goes
+  g_read_world.reset();  // close the databases before their directories go
+  g_write_world.reset();
   std::error_code ignored;
   std::filesystem::remove_all(temp_root(), ignored);
+  if (!ram_root().empty()) std::filesystem::remove_all(ram_root() / "sqlite-read", ignored);
   return rc;
 }

@@ -38,7 +38,16 @@ else
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
+  # Installing a server package (nginx, for the bench) must not start a system service on port
+  # 80: the bench runs the binary itself from a temporary config. policy-rc.d is Debian's switch.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy"
+    added_policy=yes
+  fi
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$added_policy" ]; then $SUDO rm -f "$policy"; fi
 fi
 
 # Test peers (dynalite, s3rver) from npm, exactly as pinned in the lock file. Only when npm is
