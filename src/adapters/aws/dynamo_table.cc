@@ -97,6 +97,15 @@ bool matches_type(const json::value& value, std::string_view type) {
   return type == "N" ? value.is_number() : value.is_string() && !value.get_string().empty();
 }
 
+// The condition of writes that need a visible item: it exists and has not expired.
+std::string exists_and_visible(Expressions& e, const TableSchema& schema, std::int64_t now) {
+  std::string condition = "attribute_exists(" + e.name(schema.key) + ")";
+  if (!schema.ttl_attribute.empty()) {
+    condition += " AND NOT " + expired_expression(e, schema.ttl_attribute, now);
+  }
+  return condition;
+}
+
 }  // namespace
 
 std::string index_attribute_type(const IndexSchema& index) {
@@ -188,11 +197,7 @@ StoreResult<std::optional<Item>> DynamoTable::update_if_exists(std::string_view 
   request.key = json::object{{schema_.key, key}};
   request.update =
       set_clause + (set_clause.empty() || remove_clause.empty() ? "" : " ") + remove_clause;
-  request.condition = "attribute_exists(" + e.name(schema_.key) + ")";
-  if (!schema_.ttl_attribute.empty()) {
-    request.condition +=
-        " AND NOT " + expired_expression(e, schema_.ttl_attribute, clock_.now_seconds());
-  }
+  request.condition = exists_and_visible(e, schema_, clock_.now_seconds());
   request.names = std::move(e.names());
   request.values = std::move(e.values());
   request.return_values = "ALL_NEW";
@@ -208,11 +213,7 @@ StoreResult<bool> DynamoTable::remove(std::string_view key) {
   DeleteItemRequest request;
   request.table = schema_.name;
   request.key = json::object{{schema_.key, key}};
-  request.condition = "attribute_exists(" + e.name(schema_.key) + ")";
-  if (!schema_.ttl_attribute.empty()) {
-    request.condition +=
-        " AND NOT " + expired_expression(e, schema_.ttl_attribute, clock_.now_seconds());
-  }
+  request.condition = exists_and_visible(e, schema_, clock_.now_seconds());
   request.names = std::move(e.names());
   request.values = std::move(e.values());
   request.return_values = "ALL_OLD";
