@@ -7,6 +7,7 @@
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
+#include "core/handler_test_support.h"
 #include "core/schemas.h"
 
 namespace sbapi {
@@ -17,16 +18,9 @@ using boost::json::value;
 
 constexpr std::int64_t kNow = 1'750'000'000;
 
-Request body_request(std::string body) {
-  Request r;
-  r.body = std::move(body);
-  return r;
-}
-
-value body_of(const Response& r) { return boost::json::parse(r.body); }
-std::string error_of(const Response& r) {
-  return std::string(body_of(r).as_object().at("error").as_string());
-}
+using testing_support::body_of;
+using testing_support::body_request;
+using testing_support::error_of;
 
 class UsersHandlersTest : public ::testing::Test {
  protected:

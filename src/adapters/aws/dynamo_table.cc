@@ -413,8 +413,7 @@ StoreResult<EnsureTableResult> ensure_table(DynamoDbClient& client, const TableS
     for (const auto& index : schema.indexes) {
       const bool defined = std::any_of(create.attributes.begin(), create.attributes.end(),
                                        [&](const auto& a) { return a.name == index.attribute; });
-      if (!defined)
-        create.attributes.push_back({index.attribute, index_attribute_type(index)});
+      if (!defined) create.attributes.push_back({index.attribute, index_attribute_type(index)});
       create.indexes.push_back({index.name, index.attribute});
     }
     auto created = client.create_table(create);
