@@ -29,7 +29,8 @@ build: $(BUILD_DIR)/CMakeCache.txt
 local: build
 	$(SBAPI) serve --port $(PORT) --data-dir $(DATA_DIR)
 
-test: build
+# The package test (tests/package) runs build/lambda/bootstrap.zip, so the zip is built first.
+test: build package
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
 # Same tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own build tree.
@@ -53,6 +54,21 @@ bench: $(SETUP_STAMP)
 	cmake --build $(BENCH_DIR) -j $(JOBS) --target sbapi sbapi_bench
 	python3 bench/run.py --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
 
+# The Lambda package (docs/deploy.md): build/lambda/bootstrap.zip, from its own Release tree
+# (build-lambda-pkg): bootstrap + the glibc it was linked with, everything else static.
+package: $(SETUP_STAMP)
+	bash scripts/package.sh
+
+# Deploys the SAM stack (infrastructure/template.yaml, samconfig.toml) with the package. Needs
+# the AWS SAM CLI and AWS credentials; DEPLOY_ARGS passes options to `sam deploy`.
+DEPLOY_ARGS ?=
+
+deploy:
+	@command -v sam >/dev/null 2>&1 || { echo "make deploy: the AWS SAM CLI (sam) is not installed; see docs/deploy.md for the prerequisites" >&2; exit 1; }
+	$(MAKE) package
+	sam build --config-file samconfig.toml
+	sam deploy --config-file samconfig.toml $(DEPLOY_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
@@ -67,4 +83,4 @@ lint: $(BUILD_DIR)/CMakeCache.txt
 	clang-tidy-16 -p $(BUILD_DIR) $(TIDY_ARGS) $$(git ls-files 'src/*.cc' 'tests/*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize build-bench
+	rm -rf $(BUILD_DIR) build-sanitize build-bench build-lambda-pkg

@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 python3-yaml
   wrk
 )
 
@@ -16,6 +16,11 @@ packages=(
 # Debian's default 14 cannot parse libstdc++ 12's <expected>.
 if [ "${1:-}" = "--lint" ]; then
   packages+=(clang-format clang-tidy-16)
+fi
+# `setup.sh --package` adds what `make package` uses: zip, patchelf (the packaged binary's
+# interpreter and rpath) and dpkg-dev (apt-get source unpacks Debian's curl source with it).
+if [ "${1:-}" = "--package" ]; then
+  packages+=(zip unzip patchelf dpkg-dev)
 fi
 # `setup.sh --bench` adds nginx, the reference server of `make bench` (wrk is in the main list).
 # Only its binary is used, from a temporary config; the bench never touches the system's nginx.

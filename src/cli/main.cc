@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "cli/create_tables_command.h"
+#include "cli/invoke_command.h"
+#include "cli/lambda_command.h"
 #include "cli/presign_command.h"
 #include "cli/serve_command.h"
 
@@ -12,6 +14,9 @@
 #endif
 
 int main(int argc, char** argv) {
+  // As a Lambda `bootstrap` nothing else is parsed or set up: cold starts count.
+  if (sbapi::invoked_as_lambda_runtime(argc, argv)) return sbapi::run_lambda_command();
+
   CLI::App app{"sbapi: a REST API for users and file assets", "sbapi"};
   app.set_version_flag("--version", SBAPI_VERSION);
   app.require_subcommand(0, 1);
@@ -22,6 +27,9 @@ int main(int argc, char** argv) {
   CLI::App* presign = sbapi::add_presign_command(app, presign_options);
   sbapi::CreateTablesOptions create_tables_options;
   CLI::App* create_tables = sbapi::add_create_tables_command(app, create_tables_options);
+  CLI::App* lambda = sbapi::add_lambda_command(app);
+  sbapi::InvokeOptions invoke_options;
+  CLI::App* invoke = sbapi::add_invoke_command(app, invoke_options);
 
   try {
     app.parse(argc, argv);
@@ -33,6 +41,8 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return sbapi::run_serve(serve_options);
   if (presign->parsed()) return sbapi::run_presign(presign_options);
   if (create_tables->parsed()) return sbapi::run_create_tables(create_tables_options);
+  if (lambda->parsed()) return sbapi::run_lambda_command();
+  if (invoke->parsed()) return sbapi::run_invoke(invoke_options);
   std::cout << app.help();
   return 0;
 }

@@ -7,17 +7,16 @@ namespace sbapi {
 TableSchema users_schema(std::string table_name) {
   return {std::move(table_name),
           "userId",
-          {{"email-index", "email"},
-           {"createdAt-index", "createdAt", IndexSchema::Type::kNumber}},
+          {{"email-index", "email"}, {"createdAt-index", "createdAt", IndexSchema::Type::kNumber}},
           "ttl"};
 }
 
 TableSchema assets_schema(std::string table_name) {
-  return {std::move(table_name),
-          "assetId",
-          {{"status-index", "status"},
-           {"createdAt-index", "createdAt", IndexSchema::Type::kNumber}},
-          "ttl"};
+  return {
+      std::move(table_name),
+      "assetId",
+      {{"status-index", "status"}, {"createdAt-index", "createdAt", IndexSchema::Type::kNumber}},
+      "ttl"};
 }
 
 }  // namespace sbapi

@@ -195,7 +195,8 @@ std::expected<std::unique_ptr<DynamoPeer>, std::string> start_dynalite() {
   const std::string script = "require(" + std::string("'") + cli.parent_path().string() +
                              "')({createTableMs: 0, deleteTableMs: 0, updateTableMs: 0})" +
                              ".listen(" + std::to_string(port) + ", '127.0.0.1')";
-  auto process = PeerProcess::start({"node", "-e", script}, {}, scratch_dir() / "dynalite.log", port);
+  auto process =
+      PeerProcess::start({"node", "-e", script}, {}, scratch_dir() / "dynalite.log", port);
   if (!process) return std::unexpected(process.error());
   auto peer = std::make_unique<DynamoPeer>();
   peer->name = "dynalite";

@@ -1,0 +1,152 @@
+#include "lambda/runtime.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+
+#include "adapters/aws/aws_backend.h"
+#include "adapters/aws/retry.h"
+
+namespace sbapi::lambda {
+
+std::expected<FunctionSet, std::string> parse_function_set(std::string_view name) {
+  if (name.empty() || name == "all") return FunctionSet{};
+  if (name == "users") return FunctionSet{.users = true, .assets = false, .uploads = false};
+  if (name == "assets") return FunctionSet{.users = false, .assets = true, .uploads = false};
+  if (name == "uploads") return FunctionSet{.users = false, .assets = false, .uploads = true};
+  return std::unexpected("SBAPI_FUNCTION must be users, assets, uploads or all, got \"" +
+                         std::string(name) + "\"");
+}
+
+aws::AwsConfigNeeds needs_of(const FunctionSet& set) {
+  return {
+      .users_table = set.users, .assets_table = set.assets || set.uploads, .bucket = set.assets};
+}
+
+FunctionHost::FunctionHost(std::FILE* log_out)
+    : access_log_(log_out), metrics_(access_log_, log_out) {}
+
+FunctionHost::~FunctionHost() = default;
+
+void FunctionHost::serve(const FunctionSet& set, Table* users, Table* assets,
+                         ObjectStore* objects) {
+  if (set.users || set.assets) {
+    api_ = std::make_unique<Api>(clock_, metrics_);
+    if (set.users) api_->serve_users(*users);
+    if (set.assets) api_->serve_assets(*assets, *objects);
+  }
+  handler_ = std::make_unique<EventHandler>(api_.get(), set.uploads ? assets : nullptr, clock_);
+}
+
+std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
+    const aws::Environment& env) {
+  auto set = parse_function_set(env("SBAPI_FUNCTION").value_or(""));
+  if (!set) return std::unexpected(set.error());
+  auto host = std::make_unique<FunctionHost>();
+  auto backend = aws::make_aws_backend(env, needs_of(*set), host->clock());
+  if (!backend) return std::unexpected(backend.error());
+  auto owned = std::make_shared<aws::AwsBackend>(std::move(*backend));
+  Table* users = owned->users.get();
+  Table* assets = owned->assets.get();
+  ObjectStore* objects = owned->objects.get();
+  host->keep_alive(std::move(owned));
+  host->serve(*set, users, assets, objects);
+  return host;
+}
+
+namespace {
+
+bool fatal(const RuntimeFailure& failure) {
+  return failure.kind != RuntimeFailure::Kind::kRejected;
+}
+
+int exit_on(const RuntimeFailure& failure) {
+  log_event("error",
+            failure.kind == RuntimeFailure::Kind::kShutdown ? "Runtime API is shutting down"
+                                                            : "Runtime API failure, exiting",
+            {{"status", failure.status}, {"detail", failure.message}});
+  return 1;
+}
+
+}  // namespace
+
+int run_runtime(RuntimeClient& client, const Init& init) {
+  auto handler = init();
+  if (!handler) {
+    log_event("error", "init failed", {{"detail", handler.error()}});
+    if (auto posted = client.init_error({kConfigInvalid, handler.error()}); !posted) {
+      log_event("error", "cannot post the init error", {{"detail", posted.error().message}});
+    }
+    return 1;
+  }
+
+  bool cold = true;
+  for (;;) {
+    auto invocation = client.next();
+    if (!invocation) return exit_on(invocation.error());
+
+    if (invocation->trace_id.empty()) {
+      unsetenv("_X_AMZN_TRACE_ID");
+    } else {
+      setenv("_X_AMZN_TRACE_ID", invocation->trace_id.c_str(), 1);
+    }
+    std::optional<aws::ScopedDeadline> deadline;
+    if (invocation->deadline_ms > 0) {
+      deadline.emplace(aws::steady_deadline_from_epoch_ms(invocation->deadline_ms) -
+                       kDeadlineMargin);
+    }
+
+    const InvocationInfo info{invocation->request_id, cold};
+    cold = false;
+    auto result = (*handler)(invocation->payload, info);
+    deadline.reset();
+
+    std::expected<void, RuntimeFailure> posted;
+    if (result) {
+      posted = client.respond(invocation->request_id, std::move(*result));
+      if (!posted && !fatal(posted.error())) {
+        // E.g. 413: the response is too large for Lambda. Tell the caller it failed.
+        log_event("error", "response rejected by the Runtime API",
+                  {{"requestId", invocation->request_id}, {"detail", posted.error().message}});
+        posted = client.fail(invocation->request_id,
+                             {kUnknownReason, "The response was rejected by the Runtime API"});
+      }
+    } else {
+      log_event("error", "invocation failed",
+                {{"requestId", invocation->request_id},
+                 {"errorType", result.error().type},
+                 {"errorMessage", result.error().message}});
+      posted = client.fail(invocation->request_id, result.error());
+    }
+    if (!posted) {
+      if (fatal(posted.error())) return exit_on(posted.error());
+      log_event("error", "post rejected by the Runtime API",
+                {{"requestId", invocation->request_id}, {"detail", posted.error().message}});
+    }
+  }
+}
+
+int run_lambda(const aws::Environment& env) {
+  // A client that goes away must not kill the process mid-invocation; writes just fail.
+  std::signal(SIGPIPE, SIG_IGN);
+  const auto endpoint = env("AWS_LAMBDA_RUNTIME_API");
+  if (!endpoint || endpoint->empty()) {
+    std::fprintf(stderr,
+                 "sbapi lambda: AWS_LAMBDA_RUNTIME_API is not set (Lambda sets it; to run one "
+                 "event by hand use `sbapi invoke --event FILE`)\n");
+    return 1;
+  }
+  RuntimeClient client(*endpoint, std::make_shared<aws::CurlTransport>());
+  std::unique_ptr<FunctionHost> host;  // outlives the loop
+  return run_runtime(client, [&]() -> std::expected<Handler, std::string> {
+    auto made = make_aws_function(env);
+    if (!made) return std::unexpected(made.error());
+    host = std::move(*made);
+    return [h = host.get()](std::string_view payload, const InvocationInfo& info) {
+      return h->handle(payload, info);
+    };
+  });
+}
+
+}  // namespace sbapi::lambda

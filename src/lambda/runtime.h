@@ -1,0 +1,100 @@
+// The Lambda custom runtime: which function this process is, how it is assembled, and the
+// Runtime API loop. See src/lambda/README.md for the environment and the exit codes.
+//
+// Contract
+// - SBAPI_FUNCTION selects what one deployed function serves (default `all`):
+//     users   — the users routes; needs USERS_TABLE_NAME only
+//     assets  — the assets routes; needs ASSETS_TABLE_NAME and ASSETS_BUCKET_NAME
+//     uploads — S3 ObjectCreated events only; needs ASSETS_TABLE_NAME only
+//     all     — all of the above
+//   Only what the function needs is read and built (a users function never asks for ASSETS_*).
+// - `FunctionHost` holds one assembled function: clock, access log (+ EMF metrics), the Api and
+//   the EventHandler, and keeps the storage it was given alive. Built once per process (cold),
+//   reused by every invocation (warm).
+// - `run_runtime`: init → (next → handle → response | error)*. Init failure → POST init/error
+//   (Runtime.ConfigInvalid, the message names the missing setting) and exit code 1. The Runtime
+//   API answering 500 (shutting down) or being unreachable → exit code 1 at once. A rejected
+//   response post (400/403/413) is reported as an invocation error and the loop goes on.
+//   Per invocation: the first is flagged cold; `_X_AMZN_TRACE_ID` is set from
+//   Lambda-Runtime-Trace-Id (unset when absent); the deadline, minus kDeadlineMargin to leave
+//   time for posting the answer, becomes the thread's retry deadline (aws::ScopedDeadline), so
+//   storage retries never run past the invocation.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "adapters/aws/aws_config.h"
+#include "core/access_log.h"
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/object_store.h"
+#include "core/table.h"
+#include "lambda/event_handler.h"
+#include "lambda/metrics.h"
+#include "lambda/runtime_client.h"
+
+namespace sbapi::lambda {
+
+inline constexpr std::chrono::milliseconds kDeadlineMargin{100};
+
+struct FunctionSet {
+  bool users = true;    // users routes
+  bool assets = true;   // assets routes (table + bucket)
+  bool uploads = true;  // S3 ObjectCreated events (assets table)
+};
+
+// "users" | "assets" | "uploads" | "all" (empty = all); anything else is an error text.
+std::expected<FunctionSet, std::string> parse_function_set(std::string_view name);
+aws::AwsConfigNeeds needs_of(const FunctionSet& set);
+
+class FunctionHost {
+ public:
+  // Access-log and EMF lines go to `log_out`.
+  explicit FunctionHost(std::FILE* log_out = stdout);
+  ~FunctionHost();
+  FunctionHost(const FunctionHost&) = delete;
+  FunctionHost& operator=(const FunctionHost&) = delete;
+
+  [[nodiscard]] const Clock& clock() const { return clock_; }
+  // Storage that must live as long as the host (e.g. the aws backend); call before serve().
+  void keep_alive(std::shared_ptr<void> storage) { storage_ = std::move(storage); }
+  // Serves `set` over these ports; each one `set` asks for must be non-null.
+  void serve(const FunctionSet& set, Table* users, Table* assets, ObjectStore* objects);
+
+  std::expected<std::string, InvocationError> handle(std::string_view payload,
+                                                     const InvocationInfo& info) {
+    return handler_->handle(payload, info);
+  }
+
+ private:
+  SystemClock clock_;
+  JsonLinesAccessLog access_log_;
+  EmfAccessLog metrics_;
+  std::shared_ptr<void> storage_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<EventHandler> handler_;
+};
+
+// The aws-backed function from the environment (SBAPI_FUNCTION, AWS_*, *_TABLE_NAME,
+// ASSETS_BUCKET_NAME), or the configuration error text.
+std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
+    const aws::Environment& env);
+
+using Handler = std::function<std::expected<std::string, InvocationError>(
+    std::string_view payload, const InvocationInfo& info)>;
+using Init = std::function<std::expected<Handler, std::string>()>;
+
+// The loop; returns the process exit code (it returns only on a fatal condition).
+int run_runtime(RuntimeClient& client, const Init& init);
+
+// `sbapi lambda` / `bootstrap`: AWS_LAMBDA_RUNTIME_API from `env`, the aws function from `env`,
+// the loop over a CurlTransport. Exit code 1 when AWS_LAMBDA_RUNTIME_API is not set.
+int run_lambda(const aws::Environment& env);
+
+}  // namespace sbapi::lambda

@@ -1,0 +1,414 @@
+"""Template test: infrastructure/template.yaml (SAM) against the code it deploys.
+
+- The YAML parses with CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, !Select...).
+- Every route the router registers (the router.add(...) calls in src/core) is an API event of
+  exactly one function, exactly once, on the v1 stage of the one API; no other routes.
+- Each function runs the one package (provided.al2023, x86_64, handler bootstrap,
+  build/lambda/bootstrap.zip) with its SBAPI_FUNCTION, and its policies and environment name
+  only its own table / bucket, with no wildcard action or resource.
+- Tables: on-demand, the key and GSIs of src/core/schemas.cc, TTL on `ttl`. Bucket: public
+  access blocked, 30-day expiration, ObjectCreated under assets/ -> the upload function.
+- Log groups with retention per function; alarms on 5XXError (Sum, > 10 per 60 s) and Latency
+  (p90 > 1000 ms); the outputs.
+- With cfn-lint and aws-sam-translator importable: cfn-lint finds nothing (it also catches
+  circular dependencies); in the SAM-translated template the roles name only their own
+  resources, the API definition has exactly the router's routes (+ CORS preflights) and the
+  bucket notifies the upload function.
+
+Python 3 standard library + PyYAML (python3-yaml, installed by scripts/setup.sh). Without
+PyYAML the test is skipped with the reason (under CI=true: a failure); without cfn-lint /
+aws-sam-translator only those checks are skipped.
+"""
+
+import copy
+import glob
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+TEMPLATE = os.path.join(REPO, "infrastructure", "template.yaml")
+SAMCONFIG = os.path.join(REPO, "samconfig.toml")
+PACKAGE = "build/lambda/bootstrap.zip"
+
+# SPEC section 1, "Everywhere".
+CORS_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
+CORS_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
+
+# Which function serves which routes, by the first path segment; and what each may touch.
+FUNCTIONS = {
+    "users": {"prefixes": ("/users", "/health"), "resources": {"UsersTable"}},
+    "assets": {"prefixes": ("/assets",), "resources": {"AssetsTable", "AssetsBucket"}},
+    "uploads": {"prefixes": (), "resources": {"AssetsTable", "AssetsBucket"}},
+}
+
+
+def running_in_ci():
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def require_module(name, why):
+    if importlib.util.find_spec(name) is None:
+        message = "python module %s is missing (%s)" % (name, why)
+        if running_in_ci():
+            raise AssertionError("CI=true: " + message)
+        raise unittest.SkipTest(message)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def load_template(path=TEMPLATE):
+    """The template as plain data, short tags turned into their long forms."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(loader, suffix, node):
+        name = "Ref" if suffix == "Ref" else "Fn::" + suffix
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+            if suffix == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    Loader.add_multi_constructor("!", construct)
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def router_routes():
+    """{(METHOD, path)} of every router.add(...) call in src/core (tests excluded)."""
+    routes = []
+    call = re.compile(r'\brouter_?\s*\.\s*add\(\s*"([A-Z]+)"\s*,\s*"([^"]+)"')
+    for path in sorted(glob.glob(os.path.join(REPO, "src", "core", "*.cc"))):
+        if path.endswith("_test.cc"):
+            continue
+        with open(path, encoding="utf-8") as f:
+            routes += call.findall(f.read())
+    return routes
+
+
+def schema_indexes():
+    """{table key: [(index name, attribute, 'S'|'N')]} from src/core/schemas.cc."""
+    with open(os.path.join(REPO, "src", "core", "schemas.cc"), encoding="utf-8") as f:
+        text = f.read()
+    schemas = {}
+    for key, body in re.findall(r'"(\w+)",\s*\{(.*?)\},\s*"ttl"', text, re.S):
+        schemas[key] = [(name, attr, "N" if "kNumber" in kind else "S")
+                        for name, attr, kind in
+                        re.findall(r'\{"([\w-]+)",\s*"(\w+)"([^}]*)\}', body)]
+    return schemas
+
+
+def references(value, local=()):
+    """Logical ids a template value refers to (Ref, GetAtt, ${X} and ${X.Attr} in Sub)."""
+    found = set()
+    if isinstance(value, dict):
+        if "Ref" in value and len(value) == 1:
+            if not str(value["Ref"]).startswith("AWS::") and value["Ref"] not in local:
+                found.add(value["Ref"])
+            return found
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            found.add(target[0] if isinstance(target, list) else str(target).split(".")[0])
+            return found
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            text, variables = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
+            for name in re.findall(r"\$\{([^}!]+)\}", text):
+                name = name.split(".")[0]
+                if not name.startswith("AWS::") and name not in variables:
+                    found.add(name)
+            for v in variables.values():
+                found |= references(v, local)
+            return found
+        for v in value.values():
+            found |= references(v, local)
+    elif isinstance(value, list):
+        for v in value:
+            found |= references(v, local)
+    return found
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+class TemplateTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        require_module("yaml", "python3-yaml; `make setup` installs it")
+        cls.template = load_template()
+        cls.resources = cls.template["Resources"]
+        cls.globals = cls.template.get("Globals", {}).get("Function", {})
+        cls.functions = {name: r for name, r in cls.resources.items()
+                         if r["Type"] == "AWS::Serverless::Function"}
+        cls.bucket_name = cls.resources["AssetsBucket"]["Properties"]["BucketName"]
+
+    def prop(self, function, name):
+        """A function property, or its Globals default."""
+        return self.functions[function]["Properties"].get(name, self.globals.get(name))
+
+    def role_of(self, function):
+        return self.prop(function, "Environment")["Variables"]["SBAPI_FUNCTION"]
+
+    def test_parses_with_short_tags(self):
+        self.assertEqual(self.template["Transform"], "AWS::Serverless-2016-10-31")
+        with open(TEMPLATE, encoding="utf-8") as f:
+            text = f.read()
+        for tag in ("!Ref", "!Sub", "!GetAtt", "!If"):
+            self.assertIn(tag, text)
+
+    def test_every_router_route_exactly_once(self):
+        routes = router_routes()
+        self.assertGreaterEqual(len(routes), 8, "router.add(...) calls not found in src/core")
+        self.assertEqual(len(routes), len(set(routes)), "the router registers a route twice")
+        deployed = []
+        for name, function in self.functions.items():
+            for event in (function["Properties"].get("Events") or {}).values():
+                if event["Type"] != "Api":
+                    continue
+                props = event["Properties"]
+                self.assertEqual(props.get("RestApiId"), {"Ref": "Api"}, name)
+                deployed.append((props["Method"].upper(), props["Path"], name))
+        self.assertEqual(sorted((m, p) for m, p, _ in deployed), sorted(routes),
+                         "the API's routes must be exactly the router's")
+        for method, path, name in deployed:
+            prefixes = FUNCTIONS[self.role_of(name)]["prefixes"]
+            self.assertTrue(path.startswith(prefixes),
+                            "%s %s is routed to %s (SBAPI_FUNCTION=%s)"
+                            % (method, path, name, self.role_of(name)))
+
+    def test_api_stage_and_cors(self):
+        apis = [r for r in self.resources.values() if r["Type"] == "AWS::Serverless::Api"]
+        self.assertEqual(len(apis), 1)
+        props = apis[0]["Properties"]
+        self.assertEqual(props["StageName"], "v1")
+        cors = props["Cors"]
+        self.assertEqual(cors["AllowOrigin"], "'*'")
+        self.assertEqual(cors["AllowMethods"], "'%s'" % CORS_METHODS)
+        self.assertEqual(cors["AllowHeaders"], "'%s'" % CORS_HEADERS)
+
+    def test_functions_run_the_package(self):
+        self.assertEqual(sorted(self.role_of(f) for f in self.functions), sorted(FUNCTIONS))
+        for name in self.functions:
+            self.assertEqual(self.prop(name, "Runtime"), "provided.al2023", name)
+            self.assertEqual(self.prop(name, "Handler"), "bootstrap", name)
+            self.assertEqual(self.prop(name, "Architectures"), ["x86_64"], name)
+            code = self.prop(name, "CodeUri")
+            self.assertEqual(os.path.normpath(os.path.join(os.path.dirname(TEMPLATE), code)),
+                             os.path.join(REPO, PACKAGE), name)
+
+    def test_least_privilege(self):
+        for name in self.functions:
+            role = self.role_of(name)
+            allowed = FUNCTIONS[role]["resources"]
+            policies = self.prop(name, "Policies") or []
+            self.assertTrue(policies, name)
+            for policy in as_list(policies):
+                self.assertIsInstance(policy, dict, "%s: managed policy %r" % (name, policy))
+                for statement in policy.get("Statement", []):
+                    actions = as_list(statement["Action"])
+                    for action in actions:
+                        self.assertNotIn("*", action, "%s: wildcard action %s" % (name, action))
+                    for resource in as_list(statement["Resource"]):
+                        self.assertNotEqual(resource, "*", name)
+                        named = references(resource)
+                        if self.names_bucket(resource):
+                            named.add("AssetsBucket")
+                        self.assertTrue(named, "%s: resource %r names nothing" % (name, resource))
+                        self.assertLessEqual(named, allowed, "%s: %r" % (name, resource))
+                        if "AssetsBucket" in named:
+                            self.assertIn("/assets/*", str(resource), name)
+                for template_name, args in policy.items():
+                    if template_name == "Statement":
+                        continue
+                    # A SAM policy template: its arguments name the resources.
+                    self.assertLessEqual(references(args), allowed, "%s: %s" % (name, policy))
+            env_refs = references(self.prop(name, "Environment"))
+            self.assertLessEqual(env_refs, allowed, "%s: environment names %s" % (name, env_refs))
+        uploads = self.function_with_role("uploads")
+        actions = set()
+        for policy in self.prop(uploads, "Policies"):
+            for statement in policy.get("Statement", []):
+                actions |= set(as_list(statement["Action"]))
+            self.assertNotIn("DynamoDBCrudPolicy", policy, "uploads only reads and updates")
+        self.assertEqual(actions, {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"})
+        users = self.function_with_role("users")
+        self.assertEqual(self.prop(users, "Policies"),
+                         [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "UsersTable"}}}])
+
+    def names_bucket(self, resource):
+        """True when an ARN spells the bucket's own name (the form that avoids the cycle)."""
+        if not (isinstance(resource, dict) and "Fn::Sub" in resource):
+            return False
+        sub = resource["Fn::Sub"]
+        if isinstance(sub, str):
+            return False
+        bucket = self.bucket_name["Fn::Sub"]
+        prefix = bucket[0]
+        return (sub[0].split(":::", 1)[-1].startswith(prefix + "/") and sub[1] == bucket[1])
+
+    def function_with_role(self, role):
+        names = [n for n in self.functions if self.role_of(n) == role]
+        self.assertEqual(len(names), 1, role)
+        return names[0]
+
+    def test_tables(self):
+        schemas = schema_indexes()
+        self.assertEqual(sorted(schemas), ["assetId", "userId"])
+        for logical, key in (("UsersTable", "userId"), ("AssetsTable", "assetId")):
+            props = self.resources[logical]["Properties"]
+            self.assertEqual(self.resources[logical]["Type"], "AWS::DynamoDB::Table")
+            self.assertEqual(props["BillingMode"], "PAY_PER_REQUEST")
+            self.assertEqual(props["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}])
+            self.assertEqual(props["TimeToLiveSpecification"],
+                             {"AttributeName": "ttl", "Enabled": True})
+            types = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
+            self.assertEqual(types.pop(key), "S")
+            indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+            self.assertEqual(sorted(indexes), sorted(n for n, _, _ in schemas[key]))
+            for index_name, attribute, kind in schemas[key]:
+                self.assertEqual(indexes[index_name]["KeySchema"],
+                                 [{"AttributeName": attribute, "KeyType": "HASH"}])
+                self.assertEqual(indexes[index_name]["Projection"], {"ProjectionType": "ALL"})
+                self.assertEqual(types.pop(attribute), kind, index_name)
+            self.assertEqual(types, {}, "attribute definitions no index uses")
+
+    def test_bucket(self):
+        bucket = self.resources["AssetsBucket"]["Properties"]
+        self.assertEqual(bucket["PublicAccessBlockConfiguration"], {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True})
+        rules = [r for r in bucket["LifecycleConfiguration"]["Rules"] if r["Status"] == "Enabled"]
+        self.assertIn(30, [r.get("ExpirationInDays") for r in rules])
+        self.assertNotIn("NotificationConfiguration", bucket,
+                         "the notification comes from the upload function's S3 event")
+        uploads = self.function_with_role("uploads")
+        events = [e for e in self.functions[uploads]["Properties"]["Events"].values()]
+        self.assertEqual(len(events), 1)
+        event = events[0]
+        self.assertEqual(event["Type"], "S3")
+        self.assertEqual(event["Properties"]["Bucket"], {"Ref": "AssetsBucket"})
+        self.assertIn(event["Properties"]["Events"], ("s3:ObjectCreated:*",
+                                                      ["s3:ObjectCreated:*"]))
+        self.assertEqual(event["Properties"]["Filter"]["S3Key"]["Rules"],
+                         [{"Name": "prefix", "Value": "assets/"}])
+        for name in self.functions:
+            if name != uploads:
+                for e in (self.functions[name]["Properties"].get("Events") or {}).values():
+                    self.assertEqual(e["Type"], "Api", name)
+
+    def test_log_groups(self):
+        groups = {}
+        for r in self.resources.values():
+            if r["Type"] == "AWS::Logs::LogGroup":
+                groups[frozenset(references(r["Properties"]["LogGroupName"]))] = r["Properties"]
+        for name in self.functions:
+            props = groups.get(frozenset({name}))
+            self.assertIsNotNone(props, "no log group for " + name)
+            self.assertEqual(props["LogGroupName"], {"Fn::Sub": "/aws/lambda/${%s}" % name})
+            self.assertIn("RetentionInDays", props)
+        self.assertEqual(self.template["Parameters"]["LogRetentionDays"]["Default"], 14)
+
+    def test_alarms(self):
+        alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in self.resources.values()
+                  if r["Type"] == "AWS::CloudWatch::Alarm"}
+        self.assertEqual(sorted(alarms), ["5XXError", "Latency"])
+        api_name = self.resources["Api"]["Properties"]["Name"]
+        for alarm in alarms.values():
+            self.assertEqual(alarm["Namespace"], "AWS/ApiGateway")
+            self.assertEqual(alarm["Period"], 60)
+            self.assertEqual(alarm["ComparisonOperator"], "GreaterThanThreshold")
+            dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+            self.assertEqual(dims, {"ApiName": api_name, "Stage": "v1"})
+        errors = alarms["5XXError"]
+        self.assertEqual((errors["Statistic"], errors["Threshold"], errors["EvaluationPeriods"]),
+                         ("Sum", 10, 1))
+        latency = alarms["Latency"]
+        self.assertEqual((latency["ExtendedStatistic"], latency["Threshold"]), ("p90", 1000))
+
+    def test_outputs(self):
+        outputs = self.template["Outputs"]
+        for name in ("ApiUrl", "UsersTableName", "AssetsTableName", "AssetsBucketName"):
+            self.assertIn(name, outputs)
+        self.assertIn("/v1", outputs["ApiUrl"]["Value"]["Fn::Sub"])
+
+    def test_samconfig(self):
+        if sys.version_info < (3, 11):
+            self.skipTest("tomllib needs Python 3.11")
+        import tomllib
+        with open(SAMCONFIG, "rb") as f:
+            config = tomllib.load(f)
+        build = config["default"]["build"]["parameters"]
+        deploy = config["default"]["deploy"]["parameters"]
+        self.assertEqual(build["template_file"], "infrastructure/template.yaml")
+        self.assertIn("CAPABILITY_IAM", deploy["capabilities"])
+
+    # --- third-party checks -----------------------------------------------------------------
+
+    def test_cfn_lint(self):
+        if importlib.util.find_spec("cfnlint") is None:
+            self.skipTest("cfn-lint is not installed for %s" % sys.executable)
+        # cfn-lint's console script, run by this interpreter (it has no __main__ module).
+        runner = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; " \
+                 "sys.exit(main())"
+        result = subprocess.run([sys.executable, "-c", runner, TEMPLATE],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, timeout=300)
+        self.assertEqual(result.returncode, 0, result.stdout.decode("utf-8", "replace"))
+
+    def test_translated_template(self):
+        if importlib.util.find_spec("samtranslator") is None:
+            self.skipTest("aws-sam-translator is not installed for %s" % sys.executable)
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        from samtranslator.translator.transform import transform
+        from samtranslator.yaml_helper import yaml_parse
+
+        class NoManagedPolicies:
+            def load(self):
+                return {}
+
+        with open(TEMPLATE, encoding="utf-8") as f:
+            template = yaml_parse(f.read())
+        template = copy.deepcopy(template)
+        template["Globals"]["Function"]["CodeUri"] = "s3://bucket/bootstrap.zip"  # as sam package
+        out = transform(template, {}, NoManagedPolicies())["Resources"]
+        for name in self.functions:
+            role = out[name + "Role"]["Properties"]
+            allowed = FUNCTIONS[self.role_of(name)]["resources"]
+            self.assertEqual(role["ManagedPolicyArns"], [
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"])
+            for policy in role["Policies"]:
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    for resource in as_list(statement["Resource"]):
+                        named = references(resource)
+                        if self.names_bucket(resource):
+                            named.add("AssetsBucket")
+                        self.assertTrue(named, "%s: %r" % (name, resource))
+                        self.assertLessEqual(named, allowed, "%s: %r" % (name, resource))
+        # The generated API definition: the router's routes, plus API Gateway's CORS preflights.
+        paths = out["Api"]["Properties"]["Body"]["paths"]
+        generated = sorted((method.upper(), path) for path, methods in paths.items()
+                           for method in methods if method != "options")
+        self.assertEqual(generated, sorted(router_routes()))
+        for path, methods in paths.items():
+            self.assertIn("options", methods, path)
+        bucket = out["AssetsBucket"]
+        config = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+        uploads = self.function_with_role("uploads")
+        self.assertEqual([c["Function"] for c in config], [{"Fn::GetAtt": [uploads, "Arn"]}])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,603 @@
+"""Package test: the Lambda zip (`make package`) runs on its own, in an empty root.
+
+build/lambda/bootstrap.zip is unpacked into <empty dir>/var/task, where Lambda unpacks it, and
+its `bootstrap` is run with that directory as the root file system (`unshare -r --mount
+--root`: a user + mount namespace, no privileges needed). The root holds the package and an
+empty /tmp, nothing else: no /etc (so no CA certificates, no nsswitch.conf, no ld.so.cache),
+no /dev, no /proc, no shell, no system libraries. A decoy libc.so.6 in /lib64 and /usr/lib64,
+with Lambda's LD_LIBRARY_PATH pointing there, proves that the packaged binary's DT_RPATH wins.
+
+The test serves the Lambda Runtime API (2018-06-01) itself on 127.0.0.1 and runs moto as the
+DynamoDB peer (signature checking on); the normal build's `sbapi create-tables` makes the tables.
+Through API Gateway REST (v1) and HTTP API (v2.0) events it drives the users lifecycle and
+creates an asset, then an S3 ObjectCreated event marks it uploaded; it asserts every response
+and error post, the init error, and that the runtime exits when `next` answers 500.
+
+It also measures (printed, not asserted) exec -> first response posted for one GET event,
+median of 20 runs, and the peak RSS (VmHWM) of the packaged bootstrap after that response.
+
+Environment: SBAPI_PACKAGE (default <repo>/build/lambda/bootstrap.zip), SBAPI_BIN (the normal
+build's sbapi, for create-tables). Without the zip, or where unprivileged user namespaces are
+not available, the test is skipped with the reason; under CI=true that is a failure.
+"""
+
+import base64
+import http.server
+import json
+import os
+import queue
+import shutil
+import stat
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "blackbox"))
+
+from peers import Moto, require  # noqa: E402
+
+PACKAGE = os.environ.get("SBAPI_PACKAGE") or os.path.join(REPO, "build", "lambda",
+                                                          "bootstrap.zip")
+TASK_ROOT = "/var/task"
+API_PREFIX = "/2018-06-01/runtime"
+# What the Lambda service sets for provided.al2023 (LD_LIBRARY_PATH lists the host's libraries
+# before the task's: the package must not depend on the order).
+LAMBDA_LD_LIBRARY_PATH = ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
+                          "/var/task:/var/task/lib:/opt/lib")
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:sbapi-test"
+EVENT_TIMEOUT = 20.0
+EXIT_TIMEOUT = 10.0
+TIMING_RUNS = 20
+
+
+def isolation_unavailable():
+    """None when `unshare -r --mount --root` works here, else the reason."""
+    if shutil.which("unshare") is None:
+        return "unshare (util-linux) is not installed"
+    probe_root = tempfile.mkdtemp(prefix="sbapi-userns-")
+    try:
+        probe = subprocess.run(["unshare", "-r", "--mount", "--root=" + probe_root, "/x"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=20)
+        err = probe.stderr.decode("utf-8", "replace")
+        # In the empty root /x does not exist: failing only at execvp() (exit 127) proves that
+        # the user and mount namespaces and the root change all worked.
+        if probe.returncode == 127 and "failed to execute" in err:
+            return None
+        return ("unprivileged user namespaces are not available (unshare -r --mount --root): "
+                + err.strip()[-300:])
+    finally:
+        shutil.rmtree(probe_root, ignore_errors=True)
+
+
+def peak_rss_kib(pid):
+    """VmHWM of a live process: the peak RSS of its current program image. (wait4's ru_maxrss
+    would also count the pages of the Python process forked to exec it.)"""
+    with open("/proc/%d/status" % pid, encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM for pid %d" % pid)
+
+
+# --- the fake Lambda Runtime API ------------------------------------------------------------
+
+class FakeRuntimeApi:
+    """Serves /2018-06-01/runtime/... on 127.0.0.1. `next` blocks until the test queues an
+    event; queueing STOP makes it answer 500, after which the runtime must exit."""
+
+    STOP = object()
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.posts = queue.Queue()  # (kind, request id, status-less record dict)
+        self.lock = threading.Lock()
+        self.next_requests = 0
+        self.first_next_at = None  # perf_counter() of the first GET next
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body=b"", headers=()):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path != API_PREFIX + "/invocation/next":
+                    self._send(404, b'{"errorMessage":"unknown path"}')
+                    return
+                with api.lock:
+                    api.next_requests += 1
+                    if api.first_next_at is None:
+                        api.first_next_at = time.perf_counter()
+                try:
+                    item = api.events.get(timeout=60)
+                except queue.Empty:
+                    item = FakeRuntimeApi.STOP
+                if item is FakeRuntimeApi.STOP:
+                    self._send(500, b'{"errorMessage":"runtime api stopped",'
+                                    b'"errorType":"Runtime.Stopped"}')
+                    return
+                request_id, payload = item
+                deadline = int(time.time() * 1000) + 30_000
+                self._send(200, payload, [
+                    ("Lambda-Runtime-Aws-Request-Id", request_id),
+                    ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+                    ("Lambda-Runtime-Trace-Id",
+                     "Root=1-5e1b4151-5ac6c58f5ad1d0f3e7c3a1b2;Parent=53995c3f42cd8ad8;Sampled=0"),
+                    ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN),
+                ])
+
+            def do_POST(self):
+                at = time.perf_counter()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                record = {"path": self.path, "body": body, "at": at,
+                          "content_type": self.headers.get("Content-Type"),
+                          "error_type": self.headers.get("Lambda-Runtime-Function-Error-Type")}
+                parts = self.path[len(API_PREFIX):].strip("/").split("/")
+                if self.path == API_PREFIX + "/init/error":
+                    api.posts.put(("init-error", None, record))
+                    self._send(202, b'{"status":"OK"}')
+                elif (len(parts) == 3 and parts[0] == "invocation"
+                      and parts[2] in ("response", "error")):
+                    api.posts.put((parts[2], parts[1], record))
+                    self._send(202, b'{"status":"OK"}')
+                else:
+                    api.posts.put(("unknown", None, record))
+                    self._send(404, b'{"errorMessage":"unknown path"}')
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def close(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+# --- events ----------------------------------------------------------------------------------
+
+def api_v1_event(method, path, body=None, headers=None, request_id=None, base64_body=False):
+    headers = dict(headers or {})
+    if body is not None and not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+        headers.setdefault("Content-Type", "application/json")
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    if base64_body and body is not None:
+        body = base64.b64encode(body.encode("utf-8")).decode("ascii")
+    request_id = request_id or str(uuid.uuid4())
+    return {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None,
+        "requestContext": {"resourcePath": "/{proxy+}", "httpMethod": method, "path": "/v1" + path,
+                           "stage": "v1", "requestId": request_id,
+                           "accountId": "123456789012", "apiId": "abcdef1234",
+                           "identity": {"sourceIp": "127.0.0.1"}},
+        "body": body, "isBase64Encoded": bool(base64_body and body is not None),
+    }
+
+
+def api_v2_event(method, path, body=None, headers=None, request_id=None, base64_body=False):
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if body is not None and not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+        headers.setdefault("content-type", "application/json")
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    if base64_body and body is not None:
+        body = base64.b64encode(body.encode("utf-8")).decode("ascii")
+    request_id = request_id or str(uuid.uuid4())
+    event = {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {"accountId": "123456789012", "apiId": "abcdef1234",
+                           "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+                           "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "127.0.0.1", "userAgent": "package-test"},
+                           "requestId": request_id, "routeKey": "$default", "stage": "$default",
+                           "time": "25/Nov/2026:10:00:00 +0000", "timeEpoch": 1795600000000},
+        "isBase64Encoded": bool(base64_body and body is not None),
+    }
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def s3_event(bucket, key, size, etag, event_name="ObjectCreated:Put"):
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": event_name,
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "assets-uploaded",
+               "bucket": {"name": bucket, "arn": "arn:aws:s3:::" + bucket},
+               "object": {"key": key, "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F"}},
+    }]}
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+class Bootstrap:
+    """One run of the packaged bootstrap in the empty root, against one FakeRuntimeApi."""
+
+    def __init__(self, case, root, env):
+        self.case = case
+        self.api = FakeRuntimeApi()
+        full_env = dict(env)
+        full_env["AWS_LAMBDA_RUNTIME_API"] = self.api.address
+        self.log = tempfile.TemporaryFile()
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            ["unshare", "-r", "--mount", "--root=" + root, "--wd=" + TASK_ROOT,
+             TASK_ROOT + "/bootstrap"],
+            env=full_env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        self.returncode = None
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def invoke(self, event):
+        """Queues one event; returns (kind, record) of the post that answers it."""
+        request_id = str(uuid.uuid4())
+        payload = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
+        self.api.events.put((request_id, payload))
+        kind, posted_id, record = self.next_post()
+        self.case.assertEqual(posted_id, request_id,
+                              "post for another invocation: %s %s" % (kind, record["path"]))
+        self.case.assertIn(kind, ("response", "error"), record["path"])
+        return kind, record
+
+    def next_post(self):
+        deadline = time.monotonic() + EVENT_TIMEOUT
+        while True:
+            try:
+                return self.api.posts.get(timeout=0.05)
+            except queue.Empty:
+                pass
+            exited = self.proc.poll()
+            if exited is not None and self.api.posts.empty():
+                self.case.fail("the runtime exited (%s) without posting; output:\n%s"
+                               % (exited, self.output()[-4000:]))
+            if time.monotonic() > deadline:
+                self.case.fail("the runtime posted nothing within %.0f s; output:\n%s"
+                               % (EVENT_TIMEOUT, self.output()[-4000:]))
+
+    def api_call(self, event):
+        """An API Gateway event that must be answered with a response: (status, headers, body)."""
+        kind, record = self.invoke(event)
+        self.case.assertEqual(kind, "response", "error post %r; output:\n%s"
+                              % (record["body"], self.output()[-3000:]))
+        response = json.loads(record["body"])
+        self.case.assertIsInstance(response.get("statusCode"), int, response)
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers.setdefault(name.lower(), ", ".join(values))
+        body = response.get("body") or ""
+        if response.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode("utf-8")
+        parsed = json.loads(body) if body else None
+        return response["statusCode"], headers, parsed
+
+    def stop(self):
+        """Answers `next` with 500 and waits for the exit; returns the exit code."""
+        self.api.events.put(FakeRuntimeApi.STOP)
+        return self.wait()
+
+    def wait(self):
+        try:
+            self.returncode = self.proc.wait(timeout=EXIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            output = self.output()
+            self.kill()
+            self.case.fail("the runtime did not exit within %.0f s after next answered 500;"
+                           " output:\n%s" % (EXIT_TIMEOUT, output[-3000:]))
+        self.api.close()
+        return self.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.api.close()
+        self.log.close()
+
+
+class PackageTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isfile(PACKAGE):
+            require("no package at %s: run `make package` first" % PACKAGE)
+        require(isolation_unavailable())
+        cls.sbapi = os.environ.get("SBAPI_BIN") or os.path.join(REPO, "build", "sbapi")
+        if not os.access(cls.sbapi, os.X_OK):
+            raise AssertionError("SBAPI_BIN %s is not an executable" % cls.sbapi)
+        cls.moto = Moto.start(auth=True)
+        cls.addClassCleanup(cls.moto.stop)
+        key_id, secret = cls.moto.credentials
+        suffix = uuid.uuid4().hex[:8]
+        cls.aws_env = {
+            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": key_id,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_ENDPOINT_URL_DYNAMODB": cls.moto.endpoint,
+            "USERS_TABLE_NAME": "pkg-users-" + suffix, "ASSETS_TABLE_NAME": "pkg-assets-" + suffix,
+            "ASSETS_BUCKET_NAME": "pkg-assets-" + suffix,
+        }
+        made = subprocess.run([cls.sbapi, "create-tables", "--no-bucket"],
+                              env=dict(os.environ, **cls.aws_env), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if made.returncode != 0:
+            raise AssertionError("create-tables failed:\n" + made.stdout.decode())
+        cls.workdir = tempfile.mkdtemp(prefix="sbapi-package-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.root = os.path.join(cls.workdir, "root")
+        cls.members = cls.unpack(PACKAGE, cls.root)
+
+    @staticmethod
+    def unpack(zip_path, root):
+        """Unpacks like Lambda: into root/var/task, with the modes stored in the zip."""
+        task = os.path.join(root, TASK_ROOT.lstrip("/"))
+        os.makedirs(task)
+        members = {}
+        with zipfile.ZipFile(zip_path) as archive:
+            for info in archive.infolist():
+                mode = (info.external_attr >> 16) & 0o7777
+                members[info.filename] = (mode, info.file_size)
+                target = os.path.join(task, info.filename)
+                if info.is_dir():
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                os.chmod(target, mode or 0o644)
+        tmp = os.path.join(root, "tmp")
+        os.makedirs(tmp)
+        os.chmod(tmp, 0o1777)
+        # Decoys where Lambda's LD_LIBRARY_PATH looks first: loading either is a failure.
+        for decoy_dir in ("lib64", "usr/lib64"):
+            os.makedirs(os.path.join(root, decoy_dir))
+            for name in ("libc.so.6", "libm.so.6"):
+                with open(os.path.join(root, decoy_dir, name), "wb") as f:
+                    f.write(b"not a library: the host's older glibc must never be loaded\n")
+        return members
+
+    def env(self, function="all", **extra):
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH,
+            "LAMBDA_TASK_ROOT": TASK_ROOT, "LAMBDA_RUNTIME_DIR": "/var/runtime",
+            "_HANDLER": "bootstrap", "TZ": ":UTC", "LANG": "en_US.UTF-8",
+            "AWS_LAMBDA_FUNCTION_NAME": "sbapi-test", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/sbapi-test",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/25/[$LATEST]0123456789abcdef",
+            "SBAPI_FUNCTION": function,
+        }
+        env.update(self.aws_env)
+        env.update(extra)
+        return env
+
+    def start(self, function="all", **extra):
+        run = Bootstrap(self, self.root, self.env(function, **extra))
+        self.addCleanup(run.kill)
+        return run
+
+    # --- the package itself ------------------------------------------------------------------
+
+    def test_zip_layout(self):
+        self.assertIn("bootstrap", self.members, "bootstrap must be at the zip's root")
+        mode, _ = self.members["bootstrap"]
+        self.assertEqual(mode & 0o777, 0o755, "bootstrap mode %o" % mode)
+        for name, (mode, _) in self.members.items():
+            self.assertTrue(name == "bootstrap" or name.startswith("lib/"), name)
+        size = os.path.getsize(PACKAGE)
+        print("\npackage: %s, %d bytes zipped; members: %s" % (
+            PACKAGE, size, ", ".join("%s (%d)" % (n, s) for n, (m, s) in
+                                     sorted(self.members.items()))))
+
+    # --- users through v1 and v2, assets, S3 --------------------------------------------------
+
+    def test_lifecycle(self):
+        run = self.start("all")
+        uid = "pkg-" + uuid.uuid4().hex[:10]
+        user = {"userId": uid, "email": "pkg@example.com", "name": "Package Test",
+                "department": "Build"}
+
+        # REST API (v1): create, duplicate, read, update.
+        status, headers, body = run.api_call(api_v1_event("POST", "/users", user,
+                                                          request_id="req-create-1"))
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["message"], "User created")
+        self.assertEqual(body["user"]["userId"], uid)
+        self.assertEqual(body["user"]["ttl"], body["user"]["createdAt"] + 90 * 86400)
+        self.assertEqual(headers.get("x-request-id"), "req-create-1")
+        self.assertEqual(headers.get("access-control-allow-origin"), "*")
+        self.assertIn("application/json", headers.get("content-type", ""))
+
+        status, _, body = run.api_call(api_v1_event("POST", "/users", user))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["message"], "User already exists")
+
+        status, _, body = run.api_call(api_v1_event("GET", "/users/" + uid))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["email"], "pkg@example.com")
+
+        status, _, body = run.api_call(api_v1_event("PUT", "/users/" + uid,
+                                                    {"department": "Research"},
+                                                    base64_body=True))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["department"], "Research")
+        self.assertIn("updatedAt", body)
+
+        # HTTP API (v2.0): read, delete, read again.
+        status, headers, body = run.api_call(api_v2_event("GET", "/users/" + uid,
+                                                          request_id="req-v2-get"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["department"], "Research")
+        self.assertEqual(headers.get("x-request-id"), "req-v2-get")
+
+        status, _, body = run.api_call(api_v2_event("DELETE", "/users/" + uid))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"message": "User deleted successfully"})
+
+        status, _, body = run.api_call(api_v2_event("GET", "/users/" + uid))
+        self.assertEqual(status, 404, body)
+        self.assertEqual(body, {"error": "User not found"})
+
+        # Errors answered as responses.
+        status, _, body = run.api_call(api_v1_event("POST", "/users", {"email": "x@example.com"}))
+        self.assertEqual(status, 400, body)
+        self.assertIn("required", body["error"])
+        status, headers, body = run.api_call(api_v1_event("PATCH", "/users/" + uid))
+        self.assertEqual(status, 405, body)
+        self.assertIn("DELETE", headers.get("allow", ""))
+        status, _, body = run.api_call(api_v2_event("GET", "/nowhere"))
+        self.assertEqual(status, 404, body)
+        status, _, body = run.api_call(api_v1_event("GET", "/health"))
+        self.assertEqual(status, 200, body)
+
+        # Assets: create (presigning needs no network), then the S3 notification.
+        aid = "pkg-asset-" + uuid.uuid4().hex[:8]
+        status, _, body = run.api_call(api_v1_event("POST", "/assets", {
+            "assetId": aid, "fileName": "report final.pdf", "contentType": "application/pdf"}))
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["asset"]["status"], "pending")
+        self.assertEqual(body["asset"]["s3Key"], "assets/%s/report final.pdf" % aid)
+        self.assertIn("X-Amz-Signature=", body["uploadUrl"])
+
+        etag = "838d3870873a75639041ff8940f397db"
+        kind, record = run.invoke(s3_event(self.aws_env["ASSETS_BUCKET_NAME"],
+                                           "assets/%s/report+final.pdf" % aid, 11, etag))
+        self.assertEqual(kind, "response", record["body"])
+        self.assertIn(b"uploaded", record["body"])
+
+        status, _, body = run.api_call(api_v2_event("GET", "/assets/" + aid))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["status"], "uploaded")
+        self.assertEqual(body["size"], 11)
+        self.assertEqual(body["etag"], etag)
+
+        status, _, body = run.api_call(api_v1_event("GET", "/assets/%s/download" % aid))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["status"], "uploaded")
+        self.assertIn("X-Amz-Signature=", body["downloadUrl"])
+
+        # An event that is neither API Gateway nor S3: an error post, and the loop goes on.
+        kind, record = run.invoke({"detail-type": "Scheduled Event", "source": "aws.events"})
+        self.assertEqual(kind, "error")
+        error = json.loads(record["body"])
+        self.assertTrue(error.get("errorMessage"), error)
+        self.assertTrue(error.get("errorType"), error)
+        status, _, body = run.api_call(api_v1_event("GET", "/health"))
+        self.assertEqual(status, 200, body)
+
+        self.assertIsNotNone(run.stop())
+        output = run.output()
+        self.assertNotIn("pkg@example.com", output, "an email in the logs")
+        self.assertNotIn("error while loading shared libraries", output)
+
+    def test_functions_take_only_their_events(self):
+        # users: API events for users only; an S3 event is an error post.
+        run = self.start("users")
+        status, _, body = run.api_call(api_v1_event("GET", "/users/nobody"))
+        self.assertEqual(status, 404, body)
+        kind, record = run.invoke(s3_event("b", "assets/a/f.txt", 1, "e"))
+        self.assertEqual(kind, "error", record["body"])
+        self.assertTrue(json.loads(record["body"]).get("errorType"))
+        run.stop()
+
+        # uploads: S3 events only; an API event is an error post. An object whose asset does
+        # not exist is not an error (nothing to retry).
+        run = self.start("uploads")
+        kind, record = run.invoke(api_v1_event("GET", "/health"))
+        self.assertEqual(kind, "error", record["body"])
+        kind, record = run.invoke(s3_event("b", "assets/no-such-asset/f.txt", 1, "e"))
+        self.assertEqual(kind, "response", record["body"])
+        run.stop()
+
+    def test_init_error(self):
+        run = self.start("everything")
+        kind, _, record = run.next_post()
+        self.assertEqual(kind, "init-error", record["path"])
+        error = json.loads(record["body"])
+        self.assertIn("SBAPI_FUNCTION", error.get("errorMessage", ""))
+        self.assertTrue(error.get("errorType"))
+        self.assertNotEqual(run.wait(), 0)
+
+    def test_exits_when_next_fails(self):
+        run = self.start("all")
+        code = run.stop()
+        self.assertEqual(run.api.next_requests, 1, "exit code %s; output:\n%s"
+                         % (code, run.output()[-3000:]))
+        self.assertTrue(run.api.posts.empty())
+
+    # --- measured, not asserted -----------------------------------------------------------
+
+    def test_cold_start(self):
+        uid = "pkg-timing-" + uuid.uuid4().hex[:6]
+        run = self.start("users")
+        status, _, body = run.api_call(api_v1_event("POST", "/users",
+                                                    {"userId": uid, "email": "t@example.com"}))
+        self.assertEqual(status, 201, body)
+        run.stop()
+
+        latencies, inits, rss = [], [], []
+        for _ in range(TIMING_RUNS):
+            run = self.start("users")
+            request_id = str(uuid.uuid4())
+            run.api.events.put((request_id, json.dumps(
+                api_v1_event("GET", "/users/" + uid)).encode("utf-8")))
+            kind, posted_id, record = run.next_post()
+            self.assertEqual((kind, posted_id), ("response", request_id), record["body"])
+            self.assertEqual(json.loads(record["body"])["statusCode"], 200)
+            latencies.append((record["at"] - run.started) * 1000.0)
+            inits.append((run.api.first_next_at - run.started) * 1000.0)
+            rss.append(peak_rss_kib(run.proc.pid))
+            run.stop()
+        print("\ncold start (exec -> first response posted, GET /users/{id} on moto, %d runs): "
+              "median %.1f ms, min %.1f ms, max %.1f ms (exec -> first `next`: median %.1f ms); "
+              "peak RSS median %d KiB, max %d KiB"
+              % (TIMING_RUNS, statistics.median(latencies), min(latencies), max(latencies),
+                 statistics.median(inits), statistics.median(rss), max(rss)))
+        report = os.environ.get("SBAPI_PACKAGE_REPORT")
+        if report:
+            with open(report, "w", encoding="utf-8") as f:
+                json.dump({"runs": TIMING_RUNS, "exec_to_response_ms": latencies,
+                           "median_ms": statistics.median(latencies),
+                           "exec_to_first_next_ms": inits,
+                           "peak_rss_kib": rss, "package_bytes": os.path.getsize(PACKAGE)}, f,
+                          indent=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
