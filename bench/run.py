@@ -11,17 +11,21 @@ Steps (bench/README.md explains each row and how to read it):
   3. `sbapi serve` (Release, temp data dir, --threads 2, logs to /dev/null), 10,000 users
      preloaded: wrk GET random existing ids, GET of a missing id, POST unique ids; RSS idle/after;
   4. nginx again, so the reference brackets sbapi (the ratio uses the mean of both runs);
-  5. cold start and package size of build/lambda/bootstrap.zip (once the Lambda issue lands).
+  5. cold start and size of build/lambda/bootstrap.zip (`make package`; never built here): the
+     package test's own measurement (tests/package/test_package.py, test_cold_start), run as a
+     subprocess that writes its figures as JSON (SBAPI_PACKAGE_REPORT).
 
 Only 127.0.0.1 is used. Every process started here is stopped by its PID. The run reports and
 never fails on a missed target; it exits non-zero only when it could not measure.
 """
 
 import argparse
+import ast
 import datetime
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,7 +46,10 @@ T_RSS = "≤ 30 MiB"
 T_COLD = "≤ 10 ms, peak RSS ≤ 10 MiB"
 T_ZIP = "≤ 3 MB"
 
-NOT_BUILT = "packaged bootstrap not built yet (Lambda issue #5)"
+NOT_BUILT = "packaged bootstrap not built yet: run `make package`"
+ZIP_PATH = os.path.join(ROOT, "build", "lambda", "bootstrap.zip")
+PACKAGE_TEST = os.path.join(ROOT, "tests", "package", "test_package.py")
+COLD_TIMEOUT = 600  # s: moto's start-up, create-tables and 21 runs of the bootstrap
 
 # nginx's fixed answer: a user-shaped JSON document of exactly 150 bytes.
 NGINX_BODY = ('{"userId":"user-000123","email":"user-000123@example.com","name":"Bench User Smit",'
@@ -80,7 +87,8 @@ def stop(proc, sig=signal.SIGTERM, timeout=15):
 def stop_all():
     for proc in list(_live):
         try:
-            stop(proc, timeout=5)
+            # A Python child (the package test) gets SIGINT: its atexit handlers stop moto.
+            stop(proc, getattr(proc, "stop_signal", signal.SIGTERM), timeout=5)
         except Exception:  # noqa: BLE001 - last resort cleanup
             pass
 
@@ -341,6 +349,57 @@ def run_sbapi(opts, tmp_parent):
     return out
 
 
+# ---- 5. cold start of the packaged bootstrap -----------------------------------------------
+
+def run_cold_start(zip_path, tmp_parent, bench_sbapi):
+    """The package test's cold-start measurement, as it is: `test_package.py
+    PackageTest.test_cold_start` in a subprocess (moto, the fake Runtime API, the zip unpacked in
+    an empty root under `unshare -r --mount --root`, 20 runs), which writes its figures to the
+    JSON file named by SBAPI_PACKAGE_REPORT. Returns that dict, or {"unavailable": reason} when
+    the test skipped (no user namespaces, no moto), failed or wrote nothing."""
+    if not os.path.isfile(zip_path):
+        return {"unavailable": NOT_BUILT}
+    report = os.path.join(tmp_parent, "cold-start.json")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}  # a missing peer: skip, not fail
+    env["SBAPI_PACKAGE"] = zip_path
+    env["SBAPI_PACKAGE_REPORT"] = report
+    if not env.get("SBAPI_BIN"):  # the test's `sbapi create-tables`: build/ if built, else ours
+        normal = os.path.join(ROOT, "build", "sbapi")
+        env["SBAPI_BIN"] = normal if os.access(normal, os.X_OK) else bench_sbapi
+    cmd = [sys.executable, PACKAGE_TEST, "-v", "PackageTest.test_cold_start"]
+    log("cold start: SBAPI_PACKAGE_REPORT=%s %s" % (report, " ".join(cmd)))
+    out_file = tempfile.TemporaryFile(dir=tmp_parent)
+    proc = start(cmd, env=env, cwd=ROOT, stdout=out_file, stderr=subprocess.STDOUT)
+    proc.stop_signal = signal.SIGINT
+    try:
+        rc = proc.wait(timeout=COLD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        rc = None
+    finally:
+        stop(proc, signal.SIGINT)
+    out_file.seek(0)
+    output = out_file.read().decode("utf-8", "replace")
+    out_file.close()
+    if rc == 0 and os.path.isfile(report):
+        with open(report, encoding="utf-8") as f:
+            data = json.load(f)
+        log("  " + next((ln.strip() for ln in output.splitlines()
+                         if ln.startswith("cold start (")), "measured"))
+        return data
+    # unittest -v prints a skip as "... skipped '<reason>'" (the reason's repr, on one line).
+    skipped = re.search(r"\.\.\. skipped ('.*'|\".*\")\s*$", output, re.M)
+    if skipped:
+        return {"unavailable": "not measured: " + ast.literal_eval(skipped.group(1))}
+    if rc is None:
+        why = "did not finish within %d s" % COLD_TIMEOUT
+    else:
+        lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+        errors = [ln for ln in lines if re.match(r"\w*(Error|Exception|Unavailable)\b", ln)]
+        why = "exit %d: %s" % (rc, (errors or lines or ["no output"])[-1])
+    log("  the package test's cold-start run failed; its output:\n" + output[-3000:])
+    return {"unavailable": "not measured: tests/package test_cold_start " + why[:200]}
+
+
 # ---- the table -----------------------------------------------------------------------------
 
 def fmt_ns(ns):
@@ -359,7 +418,7 @@ def verdict(ok):
     return "meets" if ok else "MISSES"
 
 
-def build_rows(micro, http, nginx_rps, bootstrap):
+def build_rows(micro, http, nginx_rps, bootstrap, cold=None):
     rows = []
 
     def row(figure, value, target="—", ratio="", *, key, number=None, unit=None, met=None,
@@ -408,14 +467,21 @@ def build_rows(micro, http, nginx_rps, bootstrap):
             "%.2f × target: %s" % (core / 5000, verdict(core <= 5000)), key="core_get",
             number=core, unit="ns", met=core <= 5000, ratio_value=core / 5000)
     # Lambda
-    if bootstrap is None:
-        row("cold start (packaged, exec → first response)", NOT_BUILT, T_COLD, "n/a",
+    cold_figure = "cold start (packaged, exec → first response)"
+    if cold is None or "unavailable" in cold:
+        row(cold_figure, (cold or {}).get("unavailable") or NOT_BUILT, T_COLD, "n/a",
             key="cold_start")
+    else:
+        ms = statistics.median(cold["exec_to_response_ms"])
+        rss_mib = max(cold["peak_rss_kib"]) / 1024
+        row(cold_figure, "median %.1f ms of %d (%.1f–%.1f ms), peak RSS %.1f MiB" % (
+            ms, cold["runs"], min(cold["exec_to_response_ms"]), max(cold["exec_to_response_ms"]),
+            rss_mib), T_COLD, "%.2f × 10 ms, %.2f × 10 MiB: %s" % (
+            ms / 10, rss_mib / 10, verdict(ms <= 10 and rss_mib <= 10)), key="cold_start",
+            number=ms, unit="ms", met=ms <= 10 and rss_mib <= 10, ratio_value=ms / 10)
+    if bootstrap is None:
         row("bootstrap.zip", NOT_BUILT, T_ZIP, "n/a", key="bootstrap_zip")
     else:
-        row("cold start (packaged, exec → first response)",
-            "bootstrap.zip present; cold-start harness not written yet", T_COLD, "n/a",
-            key="cold_start")
         mb = bootstrap / 1e6
         row("bootstrap.zip", "%.2f MB (%s bytes)" % (mb, fmt_rate(bootstrap)), T_ZIP,
             "%.2f × target: %s" % (mb / 3, verdict(mb <= 3)), key="bootstrap_zip", number=bootstrap,
@@ -494,12 +560,21 @@ def main():
     ap.add_argument("--repetitions", type=int, default=5, help="micro-benchmark repetitions")
     ap.add_argument("--skip-micro", action="store_true")
     ap.add_argument("--skip-http", action="store_true")
+    ap.add_argument("--skip-cold-start", action="store_true",
+                    help="do not run the packaged bootstrap's cold-start measurement")
+    ap.add_argument("--only", choices=("cold-start",),
+                    help="measure only this row (cold-start: the packaged bootstrap's cold start"
+                         " and zip size; needs `make package`, not the bench build)")
     opts = ap.parse_args()
+    if opts.only == "cold-start":
+        opts.skip_micro = opts.skip_http = True
+        opts.skip_cold_start = False
     opts.build_dir = os.path.abspath(opts.build_dir)
     opts.out = os.path.abspath(opts.out)
     os.makedirs(opts.out, exist_ok=True)
-    tmp_parent = tempfile.mkdtemp(prefix="bench-tmp-",
-                                  dir=os.path.abspath(opts.tmp_dir or opts.build_dir))
+    tmp_root = os.path.abspath(opts.tmp_dir or opts.build_dir)
+    os.makedirs(tmp_root, exist_ok=True)
+    tmp_parent = tempfile.mkdtemp(prefix="bench-tmp-", dir=tmp_root)
 
     def on_signal(signum, _frame):
         stop_all()
@@ -521,7 +596,7 @@ def main():
                      "server_threads": opts.server_threads, "users": opts.users,
                      "micro_repetitions": opts.repetitions},
     }
-    micro = http = None
+    micro = http = cold = None
     try:
         if not opts.skip_micro:
             micro = run_micro(os.path.join(opts.build_dir, "sbapi_bench"), opts.out, tmp_parent,
@@ -533,6 +608,9 @@ def main():
             http = run_sbapi(opts, tmp_parent)
             nginx_runs.append(run_nginx(opts, tmp_parent, "nginx-2"))
             http["nginx"] = nginx_runs
+        if not opts.skip_cold_start:
+            # Last, after the load: it is not a failure when it cannot run (the row says why).
+            cold = run_cold_start(ZIP_PATH, tmp_parent, os.path.join(opts.build_dir, "sbapi"))
     except RuntimeError as e:
         print("bench: cannot measure: %s" % e, file=sys.stderr)
         return 1
@@ -540,16 +618,18 @@ def main():
         stop_all()
         shutil.rmtree(tmp_parent, ignore_errors=True)
 
-    zip_path = os.path.join(ROOT, "build", "lambda", "bootstrap.zip")
-    bootstrap = os.path.getsize(zip_path) if os.path.isfile(zip_path) else None
+    bootstrap = os.path.getsize(ZIP_PATH) if os.path.isfile(ZIP_PATH) else None
+    if cold is None and opts.skip_cold_start:
+        cold = {"unavailable": "not measured (--skip-cold-start)"}
     nginx_rps = statistics.mean(r["rps"] for r in http["nginx"]) if http else None
-    rows = build_rows(micro, http, nginx_rps, bootstrap)
+    rows = build_rows(micro, http, nginx_rps, bootstrap, cold)
 
     report["machine"]["loadavg_end"] = loadavg()
     report["seconds"] = round(time.monotonic() - started, 1)
     report["rows"] = rows
     report["micro"] = micro
     report["http"] = http
+    report["cold_start"] = cold
     notes = []
     if http:
         for key in ("get", "post"):
@@ -573,8 +653,9 @@ def main():
         report["time"], report["git"], b.get("CMAKE_BUILD_TYPE"),
         b.get("CMAKE_CXX_FLAGS_RELEASE"), b.get("CMAKE_INTERPROCEDURAL_OPTIMIZATION", "OFF"),
         report["machine"]["loadavg_start"], report["machine"]["loadavg_end"], report["seconds"]))
-    print("wrk %s; sbapi serve --threads %d; %d users preloaded; micro: median of %d, ns/op" % (
-        report["settings"]["wrk"], opts.server_threads, opts.users, opts.repetitions))
+    if micro or http:
+        print("wrk %s; sbapi serve --threads %d; %d users preloaded; micro: median of %d, ns/op"
+              % (report["settings"]["wrk"], opts.server_threads, opts.users, opts.repetitions))
     print()
     print_table(rows)
     for n in notes:

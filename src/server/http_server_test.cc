@@ -26,7 +26,6 @@ namespace {
 using namespace std::chrono_literals;
 using test_support::Client;
 using test_support::lower;
-using test_support::RawResponse;
 using test_support::RecordingAccessLog;
 
 std::string post_user(std::string_view user_id, std::string_view connection = "") {
