@@ -3,15 +3,12 @@
 // test asserts the exact requests the runtime made, in order.
 #include "lambda/runtime.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -20,13 +17,13 @@
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "adapters/aws/retry.h"
 #include "adapters/local/local_object_store.h"
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "core/schemas.h"
+#include "testing/loopback_http_server.h"
 
 namespace sbapi::lambda {
 namespace {
@@ -36,17 +33,7 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view kNext = "/2018-06-01/runtime/invocation/next";
 
-struct Recorded {
-  std::string method;
-  std::string target;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-
-  [[nodiscard]] std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "<none>" : it->second;
-  }
-};
+using Recorded = testutil::LoopbackRequest;
 
 struct Canned {
   int status = 200;
@@ -54,36 +41,11 @@ struct Canned {
   std::string body;
 };
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 class FakeRuntimeApi {
  public:
-  FakeRuntimeApi() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
-    thread_ = std::thread([this] { accept_loop(); });
+  [[nodiscard]] std::string endpoint() const {
+    return "127.0.0.1:" + std::to_string(server_.port());
   }
-  ~FakeRuntimeApi() {
-    stop_ = true;
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-    thread_.join();
-    for (auto& t : connections_) t.join();
-  }
-
-  [[nodiscard]] std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
 
   // The next `invocation/next` answers with this event; once none is left, next answers 500
   // (what the Runtime API does when the environment is being shut down).
@@ -109,14 +71,6 @@ class FakeRuntimeApi {
   }
 
  private:
-  void accept_loop() {
-    while (!stop_) {
-      int client = accept(fd_, nullptr, nullptr);
-      if (client < 0) return;
-      connections_.emplace_back([this, client] { serve(client); });
-    }
-  }
-
   Canned answer(const Recorded& r) {
     std::lock_guard lock(mu_);
     requests_.push_back(r);
@@ -140,43 +94,9 @@ class FakeRuntimeApi {
   }
 
   void serve(int client) {
-    std::string buffer;
-    char chunk[4096];
-    for (;;) {
-      auto end = buffer.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        ssize_t n = recv(client, chunk, sizeof chunk, 0);
-        if (n <= 0) break;
-        buffer.append(chunk, static_cast<size_t>(n));
-        continue;
-      }
-      Recorded r;
-      std::istringstream head(buffer.substr(0, end));
-      std::string line;
-      std::getline(head, line);
-      std::istringstream request_line(line);
-      request_line >> r.method >> r.target;
-      while (std::getline(head, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        r.headers[lower(line.substr(0, colon))] = value;
-      }
-      std::size_t length = 0;
-      if (auto it = r.headers.find("content-length"); it != r.headers.end()) {
-        length = std::stoul(it->second);
-      }
-      while (buffer.size() < end + 4 + length) {
-        ssize_t n = recv(client, chunk, sizeof chunk, 0);
-        if (n <= 0) break;
-        buffer.append(chunk, static_cast<size_t>(n));
-      }
-      r.body = buffer.substr(end + 4, length);
-      buffer.erase(0, end + 4 + length);
-
-      const Canned c = answer(r);
+    std::string carry;
+    while (auto r = testutil::read_http_request(client, carry)) {
+      const Canned c = answer(*r);
       std::string response = "HTTP/1.1 " + std::to_string(c.status) + " X\r\n";
       for (const auto& [name, value] : c.headers) response += name + ": " + value + "\r\n";
       response +=
@@ -187,15 +107,12 @@ class FakeRuntimeApi {
     close(client);
   }
 
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::vector<std::thread> connections_;
   std::mutex mu_;
   std::deque<Canned> invocations_;
   std::map<std::string, int> post_status_;
   std::vector<Recorded> requests_;
+  testutil::LoopbackHttpServer server_{
+      [this](int client) { serve(client); }};  // last: joined first
 };
 
 std::string sample(const std::string& name) {

@@ -2,15 +2,15 @@
 // connections (keep-alive reuse), stall (timeouts) and see exactly what libcurl sent.
 #include "adapters/aws/http_transport.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include "testing/loopback_http_server.h"
 
 namespace sbapi::aws {
 namespace {
@@ -19,77 +19,34 @@ using namespace std::chrono_literals;
 
 class TinyServer {
  public:
-  explicit TinyServer(bool stall = false) : stall_(stall) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
-    thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~TinyServer() {
-    stop_ = true;
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-    thread_.join();
-    for (auto& t : connections_) t.join();
-  }
+  explicit TinyServer(bool stall = false) : stall_(stall) {}
   std::string url(const std::string& path = "/") const {
-    return std::string("http://127.0.0.1:") + std::to_string(port_) + path;
+    return std::string("http://127.0.0.1:") + std::to_string(server_.port()) + path;
   }
-  int connections() const { return accepted_; }
+  int connections() const { return server_.connections(); }
   std::string last_request() {
     std::lock_guard lock(mu_);
     return last_request_;
   }
 
  private:
-  void accept_loop() {
-    while (!stop_) {
-      int client = accept(fd_, nullptr, nullptr);
-      if (client < 0) return;
-      ++accepted_;
-      connections_.emplace_back([this, client] { serve(client); });
-    }
-  }
   void serve(int client) {
-    std::string buffer;
-    char chunk[4096];
+    std::string carry;
     for (;;) {
-      if (!buffer.empty() && buffer[0] == '\x16') {  // a TLS ClientHello: answer in plain HTTP
-        const std::string plain = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
-        send(client, plain.data(), plain.size(), MSG_NOSIGNAL);
+      auto request = testutil::read_http_request(client, carry);
+      if (!request) {
+        if (!carry.empty() && carry[0] == '\x16') {  // a TLS ClientHello: answer in plain HTTP
+          const std::string plain = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+          send(client, plain.data(), plain.size(), MSG_NOSIGNAL);
+        }
         break;
-      }
-      auto end = buffer.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        ssize_t n = recv(client, chunk, sizeof chunk, 0);
-        if (n <= 0) break;
-        buffer.append(chunk, static_cast<size_t>(n));
-        continue;
-      }
-      std::size_t length = 0;
-      if (auto cl = buffer.find("Content-Length: "); cl != std::string::npos && cl < end) {
-        length = std::stoul(buffer.substr(cl + 16));
-      }
-      while (buffer.size() < end + 4 + length) {
-        ssize_t n = recv(client, chunk, sizeof chunk, 0);
-        if (n <= 0) break;
-        buffer.append(chunk, static_cast<size_t>(n));
       }
       {
         std::lock_guard lock(mu_);
-        last_request_ = buffer.substr(0, end + 4 + length);
+        last_request_ = std::move(request->raw);
       }
-      buffer.erase(0, end + 4 + length);
       if (stall_) {
-        while (!stop_) std::this_thread::sleep_for(10ms);
+        while (!server_.stopping()) std::this_thread::sleep_for(10ms);
         break;
       }
       const std::string body = R"({"ok":true})";
@@ -103,15 +60,11 @@ class TinyServer {
     close(client);
   }
 
-  int fd_ = -1;
-  int port_ = 0;
   bool stall_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0};
-  std::thread thread_;
-  std::vector<std::thread> connections_;
   std::mutex mu_;
   std::string last_request_;
+  testutil::LoopbackHttpServer server_{
+      [this](int client) { serve(client); }};  // last: joined first
 };
 
 TEST(CurlTransport, AnyStatusIsAResponseWithLowerCaseHeaders) {
