@@ -97,6 +97,18 @@ bool matches_type(const json::value& value, std::string_view type) {
   return type == "N" ? value.is_number() : value.is_string() && !value.get_string().empty();
 }
 
+// The JSON object a cursor carries, or nullopt when it is not base64url of a JSON object; the
+// callers check its shape against their query.
+std::optional<json::object> decode_cursor(const std::string& cursor) {
+  if (cursor.size() > kMaxCursorLength) return std::nullopt;
+  const auto decoded = base64url_decode(cursor);
+  if (!decoded) return std::nullopt;
+  boost::system::error_code ec;
+  json::value value = json::parse(*decoded, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  return std::move(value.get_object());
+}
+
 // The condition of writes that need a visible item: it exists and has not expired.
 std::string exists_and_visible(Expressions& e, const TableSchema& schema, std::int64_t now) {
   std::string condition = "attribute_exists(" + e.name(schema.key) + ")";
@@ -270,12 +282,8 @@ StoreResult<Page> DynamoTable::query(const IndexQuery& query) {
   std::optional<json::object> start;
   if (query.cursor) {
     // The cursor must be the key of an item of *this* query: key and index value, nothing else.
-    auto decoded =
-        query.cursor->size() <= kMaxCursorLength ? base64url_decode(*query.cursor) : std::nullopt;
-    boost::system::error_code ec;
-    json::value value = decoded ? json::parse(*decoded, ec) : json::value();
-    const json::object* key = !ec ? value.if_object() : nullptr;
-    if (key == nullptr || key->size() != 2 || !key->contains(schema_.key) ||
+    const auto key = decode_cursor(*query.cursor);
+    if (!key || key->size() != 2 || !key->contains(schema_.key) ||
         !key->at(schema_.key).is_string() || !key->contains(attribute) ||
         key->at(attribute) != query.equals) {
       return std::unexpected(internal("invalid cursor for " + schema_.name + " " + query.index));
@@ -306,12 +314,8 @@ StoreResult<Page> DynamoTable::query(const IndexQuery& query) {
 StoreResult<Page> DynamoTable::scan(const ScanRequest& scan) {
   std::optional<json::object> start;
   if (scan.cursor) {
-    auto decoded =
-        scan.cursor->size() <= kMaxCursorLength ? base64url_decode(*scan.cursor) : std::nullopt;
-    boost::system::error_code ec;
-    json::value value = decoded ? json::parse(*decoded, ec) : json::value();
-    const json::object* key = !ec ? value.if_object() : nullptr;
-    if (key == nullptr || key->size() != 1 || !key->contains(schema_.key) ||
+    const auto key = decode_cursor(*scan.cursor);
+    if (!key || key->size() != 1 || !key->contains(schema_.key) ||
         !key->at(schema_.key).is_string()) {
       return std::unexpected(internal("invalid cursor for " + schema_.name + " scan"));
     }
