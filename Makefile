@@ -55,7 +55,7 @@ bench: $(SETUP_STAMP)
 	python3 bench/run.py --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 # The Lambda package (docs/deploy.md): build/lambda/bootstrap.zip, from its own Release tree
-# (build-lambda-pkg): bootstrap + the glibc it was linked with, everything else static.
+# (build-lambda-pkg): sbapi-lambda as `bootstrap`, everything but glibc (the runtime's) static.
 package: $(SETUP_STAMP)
 	bash scripts/package.sh
 

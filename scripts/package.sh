@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # `make package`: build/lambda/bootstrap.zip, the Lambda package (provided.al2023, x86_64).
 #
-# The zip holds `bootstrap` (the sbapi binary under the name the custom runtime executes) and
-# lib/ with the C library it was linked against. It needs nothing from the host image:
-#   - libstdc++, libgcc, OpenSSL, SQLite, Boost.JSON/URL: linked statically (Debian's .a files);
+# The zip holds one file, `bootstrap`: the executable sbapi-lambda (src/bootstrap: the Lambda
+# runtime loop of `sbapi lambda`, without the CLI, the HTTP server, SQLite or the local store)
+# under the name the custom runtime executes. It needs nothing from the host image but glibc:
+#   - libstdc++, libgcc, OpenSSL, Boost.JSON: linked statically (Debian's .a files);
 #   - libcurl: Debian's libcurl.a needs ~25 libraries that have no .a (Kerberos, LDAP, nghttp2,
 #     libpsl, libssh2, rtmp...), so we build a static HTTP(S)-only libcurl from Debian's own
 #     source package of the installed version (same code and security patches as
 #     libcurl4-openssl-dev), fetched with apt-get source into a private apt state;
-#   - glibc: Debian's 2.36 is newer than Amazon Linux 2023's 2.34, and a static glibc would
-#     dlopen the host's NSS modules of another glibc version for some host-name lookups, so
-#     glibc's ld.so, libc.so.6 and libm.so.6 are bundled under lib/. The binary's interpreter is
-#     /var/task/lib/ld-linux-x86-64.so.2 (Lambda unpacks the zip in /var/task) and its DT_RPATH
-#     is /var/task/lib: DT_RPATH, unlike DT_RUNPATH, wins over the LD_LIBRARY_PATH Lambda sets
-#     (/lib64, /usr/lib64, ...), so the host's older libc is never mixed in; absolute rather than
-#     $ORIGIN/lib, which ld.so resolves through /proc/self/exe. No shell wrapper.
+#   - glibc: the host's, as for any program on Amazon Linux 2023 (glibc 2.34; Debian 12 builds
+#     against 2.36). glibc's symbol versioning makes that work as long as every versioned symbol
+#     the binary imports is GLIBC_2.34 or older, which step 3 checks (tests/package too):
+#       . std::random_device is not used (libstdc++ 12's refers to arc4random, GLIBC_2.36):
+#         src/core/random_seed.h;
+#       . the static libgcc's unwinder calls _dl_find_object (GLIBC_2.35): sbapi-lambda links
+#         with -Wl,--wrap=_dl_find_object and a dl_iterate_phdr version of it
+#         (src/bootstrap/dl_find_object.h);
+#       . no packed relative relocations (-z pack-relative-relocs, DT_RELR: glibc >= 2.36).
+#     Not a static glibc: it would dlopen the host's NSS modules (another glibc) for any host-name
+#     lookup service but files/dns. Not a bundled glibc (what this package did before): 1.4 MB
+#     zipped, for nothing the host lacks.
+# The interpreter is the standard /lib64/ld-linux-x86-64.so.2, no RPATH: the host's loader finds
+# libc.so.6 and libm.so.6 in /lib64 as for any program. No shell wrapper.
 # libcurl's default CA bundle is Amazon Linux's /etc/pki/tls/certs/ca-bundle.crt
 # (AWS_CA_BUNDLE still overrides it). Size and start-up: -O2 + LTO, sections collected
-# (--gc-sections), packed relative relocations (-z pack-relative-relocs: DT_RELR, which the
-# bundled glibc 2.36 supports), stripped. docs/deploy.md has the sizes and what bounds them.
+# (--gc-sections), stripped. docs/deploy.md has the sizes and what bounds them.
 #
 # Environment: PKG_BUILD_DIR (default build-lambda-pkg), PKG_OUT (default build/lambda),
 # JOBS (default nproc), PKG_LTO (ON|OFF, default ON).
@@ -31,7 +38,9 @@ out_dir=${PKG_OUT:-build/lambda}
 jobs=${JOBS:-$(nproc)}
 lto=${PKG_LTO:-ON}
 deps="$root/$build_dir/deps"
-task_dir=/var/task  # where Lambda unpacks the zip
+# Amazon Linux 2023's glibc, what provided.al2023 runs the bootstrap with: the newest symbol
+# version the binary may need.
+glibc_max=2.34
 
 if [ "$(uname -m)" != x86_64 ]; then
   echo "package: builds the x86_64 Lambda package; this machine is $(uname -m)" >&2
@@ -87,51 +96,76 @@ if [ ! -f "$curl_prefix/.done" ]; then
   touch "$curl_prefix/.done"
 fi
 
-# --- 2. sbapi: Release -O2, LTO, sections collected, everything but glibc static -----------
+# --- 2. sbapi-lambda: Release -O2, LTO, sections collected, everything but glibc static ------
+# (The configure step still finds SQLite and CLI11 for the other targets; only sbapi-lambda is
+# built, and it links neither.)
 multiarch=$(gcc -print-multiarch)
 libdir=/usr/lib/$multiarch
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
       "-DCMAKE_CXX_FLAGS=-ffunction-sections -fdata-sections" \
-      "-DCMAKE_EXE_LINKER_FLAGS=-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-z,pack-relative-relocs" \
+      "-DCMAKE_EXE_LINKER_FLAGS=-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,-O1 -Wl,--as-needed" \
       -DCMAKE_INTERPROCEDURAL_OPTIMIZATION="$lto" -DSBAPI_TESTS=OFF -DSBAPI_BENCH=OFF \
       -DBoost_USE_STATIC_LIBS=ON -DOPENSSL_USE_STATIC_LIBS=ON \
       -DSQLite3_LIBRARY="$libdir/libsqlite3.a" \
       -DCMAKE_PREFIX_PATH="$curl_prefix" -DCURL_DIR="$curl_prefix/lib/cmake/CURL" >/dev/null
-cmake --build "$build_dir" -j "$jobs" --target sbapi
+cmake --build "$build_dir" -j "$jobs" --target sbapi-lambda
 
-# --- 3. The package tree: bootstrap + lib/ (glibc), interpreter and rpath into the package --
+# --- 3. The package tree: bootstrap alone, checked against Amazon Linux 2023's glibc ---------
 stage="$root/$build_dir/package"
-rm -rf "$stage" && mkdir -p "$stage/lib"
-cp "$build_dir/sbapi" "$stage/bootstrap"
-strip --strip-all "$stage/bootstrap"
+rm -rf "$stage" && mkdir -p "$stage"
+bootstrap="$stage/bootstrap"
+cp "$build_dir/sbapi-lambda" "$bootstrap"
+strip --strip-all "$bootstrap"
+chmod 755 "$bootstrap"
 
-# Every NEEDED entry must be a glibc library we bundle: anything else means a dependency slipped
-# in dynamically (a missing .a), and the package would not be self-contained.
-interp=$(readelf -p .interp "$stage/bootstrap" | sed -n 's/.*\]  *//p' | head -n 1)
-bundled=("$interp")
-for needed in $(readelf -d "$stage/bootstrap" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+fail() {
+  echo "package: $build_dir/sbapi-lambda $*" >&2
+  exit 1
+}
+# Only glibc's libraries may be NEEDED (libpthread and libdl are empty stubs since glibc 2.34):
+# anything else means a dependency slipped in dynamically (a missing .a).
+for needed in $(readelf -d "$bootstrap" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
   case "$needed" in
-    libc.so.6 | libm.so.6 | ld-linux-x86-64.so.2) bundled+=("$libdir/$needed") ;;
-    *) echo "package: unexpected shared library dependency $needed" >&2; exit 1 ;;
+    libc.so.6 | libm.so.6 | ld-linux-x86-64.so.2 | libpthread.so.0 | libdl.so.2) ;;
+    *) fail "needs the shared library $needed; only glibc's may be dynamic" ;;
   esac
 done
-for lib in "${bundled[@]}"; do
-  cp -L "$lib" "$stage/lib/$(basename "$lib")"  # Debian's are stripped already
-done
-patchelf --set-interpreter "$task_dir/lib/$(basename "$interp")" --set-rpath "$task_dir/lib" \
-         --force-rpath \
-         "$stage/bootstrap"
-chmod 755 "$stage/bootstrap" "$stage/lib/"*
+interp=$(readelf -p .interp "$bootstrap" | sed -n 's/.*\]  *//p' | head -n 1)
+[ "$interp" = /lib64/ld-linux-x86-64.so.2 ] || fail "has the interpreter '$interp'"
+# Every symbol version it needs must be GLIBC_2.x <= $glibc_max: glibc 2.34 then loads it.
+too_new=()
+while read -r version; do
+  case "$version" in
+    GLIBC_2.*)
+      newest=$(printf '%s\n' "$version" "GLIBC_$glibc_max" | sort -V | tail -n 1)
+      [ "$newest" = "GLIBC_$glibc_max" ] || too_new+=("$version")
+      ;;
+    *) too_new+=("$version") ;;
+  esac
+done < <(readelf -W -V "$bootstrap" | sed -n '/Version needs section/,$p' |
+           sed -n 's/.*Name: \([^ ]*\).*/\1/p' | sort -u)
+if [ ${#too_new[@]} -gt 0 ]; then
+  for version in "${too_new[@]}"; do
+    symbols=$(readelf -W --dyn-syms "$bootstrap" | awk -v v="$version" \
+                '{ n = split($8, p, "@"); if (n > 1 && p[n] == v) printf " %s", p[1] }')
+    echo "package: sbapi-lambda needs $version:${symbols:- (no symbol: a file-level need)}" >&2
+  done
+  fail "needs symbol versions newer than Amazon Linux 2023's glibc $glibc_max (see above)"
+fi
+
+# No RPATH/RUNPATH (glibc is the host's, where its loader looks) and no DT_RELR (glibc >= 2.36).
+tags=$(readelf -d "$bootstrap" | sed -n 's/.*(\(RPATH\|RUNPATH\|RELR\)).*/DT_\1/p' | tr '\n' ' ')
+[ -z "$tags" ] || fail "has ${tags}entries: no RPATH/RUNPATH (glibc is the host's), no RELR (2.36)"
 
 mkdir -p "$out_dir"
 zip_path="$root/$out_dir/bootstrap.zip"
 rm -f "$zip_path"
-# Same bytes in, same zip out: fixed timestamps, no extra attributes (-X), fixed member order, so
-# an unchanged build uploads nothing new on deploy. The mode bits (755) are kept in the zip.
-touch -d @946684800 "$stage/bootstrap" "$stage/lib" "$stage/lib/"*
-(cd "$stage" && TZ=UTC zip -q -9 -X "$zip_path" bootstrap lib/*)
+# Same bytes in, same zip out: fixed timestamp, no extra attributes (-X), so an unchanged build
+# uploads nothing new on deploy. The mode bits (755) are kept in the zip.
+touch -d @946684800 "$bootstrap"
+(cd "$stage" && TZ=UTC zip -q -9 -X "$zip_path" bootstrap)
 
 size=$(stat -c %s "$zip_path")
-unpacked=$(du -cb "$stage/bootstrap" "$stage/lib/"* | tail -n 1 | cut -f 1)
+unpacked=$(stat -c %s "$bootstrap")
 echo "package: $out_dir/bootstrap.zip: $size bytes ($((size / 1024)) KiB zipped, $((unpacked / 1024)) KiB unpacked)"
 unzip -Z -l "$zip_path" | sed 's/^/  /'

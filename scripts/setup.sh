@@ -17,10 +17,10 @@ packages=(
 if [ "${1:-}" = "--lint" ]; then
   packages+=(clang-format clang-tidy-16)
 fi
-# `setup.sh --package` adds what `make package` uses: zip, patchelf (the packaged binary's
-# interpreter and rpath) and dpkg-dev (apt-get source unpacks Debian's curl source with it).
+# `setup.sh --package` adds what `make package` uses: zip, unzip and dpkg-dev (apt-get source
+# unpacks Debian's curl source with it).
 if [ "${1:-}" = "--package" ]; then
-  packages+=(zip unzip patchelf dpkg-dev)
+  packages+=(zip unzip dpkg-dev)
 fi
 # `setup.sh --bench` adds nginx, the reference server of `make bench` (wrk is in the main list).
 # Only its binary is used, from a temporary config; the bench never touches the system's nginx.

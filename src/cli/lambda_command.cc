@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "adapters/aws/aws_config.h"
 #include "lambda/runtime.h"
 
 namespace sbapi {
@@ -23,7 +22,7 @@ CLI::App* add_lambda_command(CLI::App& app) {
       "A configuration error is posted to the Runtime API's init/error; exit code 1.");
 }
 
-int run_lambda_command() { return lambda::run_lambda(aws::process_environment()); }
+int run_lambda_command() { return lambda::run_lambda(); }
 
 bool invoked_as_lambda_runtime(int argc, const char* const* argv) {
   if (argc > 0 && argv[0] != nullptr) {

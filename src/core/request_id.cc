@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <random>
 
+#include "core/random_seed.h"
+
 namespace sbapi {
 
 std::string new_request_id() {
   // One engine per thread: no lock on the hot path.
-  thread_local std::mt19937_64 engine{std::random_device{}()};
+  thread_local std::mt19937_64 engine{random_seed()};
   const std::uint64_t hi = engine();
   const std::uint64_t lo = engine();
   char buf[37];

@@ -149,4 +149,6 @@ int run_lambda(const aws::Environment& env) {
   });
 }
 
+int run_lambda() { return run_lambda(aws::process_environment()); }
+
 }  // namespace sbapi::lambda

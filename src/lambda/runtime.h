@@ -96,5 +96,8 @@ int run_runtime(RuntimeClient& client, const Init& init);
 // `sbapi lambda` / `bootstrap`: AWS_LAMBDA_RUNTIME_API from `env`, the aws function from `env`,
 // the loop over a CurlTransport. Exit code 1 when AWS_LAMBDA_RUNTIME_API is not set.
 int run_lambda(const aws::Environment& env);
+// The same from the process environment: the one start-up of both `sbapi lambda` (src/cli) and
+// the packaged `bootstrap` (src/bootstrap, executable sbapi-lambda).
+int run_lambda();
 
 }  // namespace sbapi::lambda

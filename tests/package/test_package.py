@@ -1,11 +1,17 @@
 """Package test: the Lambda zip (`make package`) runs on its own, in an empty root.
 
+The zip must hold `bootstrap` alone, an executable that needs nothing but glibc from the host,
+and from glibc no symbol version newer than Amazon Linux 2023's (2.34): provided.al2023 runs it
+with that glibc (BootstrapBinaryTest reads its ELF headers, no tool needed).
+
 build/lambda/bootstrap.zip is unpacked into <empty dir>/var/task, where Lambda unpacks it, and
 its `bootstrap` is run with that directory as the root file system (`unshare -r --mount
---root`: a user + mount namespace, no privileges needed). The root holds the package and an
-empty /tmp, nothing else: no /etc (so no CA certificates, no nsswitch.conf, no ld.so.cache),
-no /dev, no /proc, no shell, no system libraries. A decoy libc.so.6 in /lib64 and /usr/lib64,
-with Lambda's LD_LIBRARY_PATH pointing there, proves that the packaged binary's DT_RPATH wins.
+--root`: a user + mount namespace, no privileges needed). The root holds the package, an empty
+/tmp and, as the provided.al2023 image does, glibc's loader, libc.so.6 and libm.so.6 in
+/usr/lib64 (with /lib64 -> usr/lib64): they are copied from this machine, so Debian 12's glibc
+2.36 stands in for Amazon Linux 2023's 2.34 (the version check above is what covers the
+difference). Nothing else: no /etc (so no CA certificates, no nsswitch.conf, no ld.so.cache),
+no /dev, no /proc, no shell, no other library.
 
 The test serves the Lambda Runtime API (2018-06-01) itself on 127.0.0.1 and runs moto as the
 DynamoDB peer (signature checking on); the normal build's `sbapi create-tables` makes the tables.
@@ -29,6 +35,7 @@ import queue
 import shutil
 import stat
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -48,8 +55,15 @@ PACKAGE = os.environ.get("SBAPI_PACKAGE") or os.path.join(REPO, "build", "lambda
                                                           "bootstrap.zip")
 TASK_ROOT = "/var/task"
 API_PREFIX = "/2018-06-01/runtime"
-# What the Lambda service sets for provided.al2023 (LD_LIBRARY_PATH lists the host's libraries
-# before the task's: the package must not depend on the order).
+# Amazon Linux 2023's glibc: the newest symbol version the bootstrap may need.
+GLIBC_MAX = (2, 34)
+# The only shared libraries it may need: glibc's (libpthread and libdl are stubs since 2.34).
+GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2", "libpthread.so.0",
+                   "libdl.so.2"}
+INTERPRETER = "/lib64/ld-linux-x86-64.so.2"
+# Where this machine keeps glibc (copied into the test root in Amazon Linux's place for it).
+HOST_LIBRARY_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64")
+# What the Lambda service sets for provided.al2023.
 LAMBDA_LD_LIBRARY_PATH = ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
                           "/var/task:/var/task/lib:/opt/lib")
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:sbapi-test"
@@ -86,6 +100,98 @@ def peak_rss_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     raise AssertionError("no VmHWM for pid %d" % pid)
+
+
+# --- what an ELF executable needs from the dynamic loader -----------------------------------
+
+class ElfNeeds:
+    """The dynamic needs of an x86_64 ELF executable, from its section headers (strip keeps
+    them): `interpreter` (PT_INTERP), `needed` (DT_NEEDED names), `dynamic_tags` (every d_tag),
+    `versions` {library: {version name}} (.gnu.version_r) and `symbols` {version name:
+    [imported symbol]} (.dynsym + .gnu.version)."""
+
+    SHT_DYNAMIC, SHT_DYNSYM = 6, 11
+    SHT_GNU_VERNEED, SHT_GNU_VERSYM = 0x6ffffffe, 0x6fffffff
+    PT_INTERP = 3
+    DT_NEEDED = 1
+
+    def __init__(self, data):
+        if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+            raise AssertionError("not a little-endian ELF64 file")
+        (phoff, shoff) = struct.unpack_from("<QQ", data, 0x20)
+        (phentsize, phnum, shentsize, shnum) = struct.unpack_from("<HHHH", data, 0x36)
+        self.interpreter = None
+        for i in range(phnum):
+            p_type, _, p_offset, _, _, p_filesz = struct.unpack_from(
+                "<IIQQQQ", data, phoff + i * phentsize)
+            if p_type == self.PT_INTERP:
+                self.interpreter = data[p_offset:p_offset + p_filesz].rstrip(b"\0").decode()
+        sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+                    for i in range(shnum)]
+
+        def string(section_index, offset):
+            start = sections[section_index][4] + offset
+            return data[start:data.index(b"\0", start)].decode()
+
+        def of_type(sh_type):
+            return [s for s in sections if s[1] == sh_type]
+
+        self.needed, self.dynamic_tags = [], []
+        for sec in of_type(self.SHT_DYNAMIC):
+            for off in range(sec[4], sec[4] + sec[5], 16):
+                tag, value = struct.unpack_from("<qQ", data, off)
+                self.dynamic_tags.append(tag)
+                if tag == self.DT_NEEDED:
+                    self.needed.append(string(sec[6], value))
+        self.versions, version_names = {}, {}  # version index -> name
+        for sec in of_type(self.SHT_GNU_VERNEED):
+            off = sec[4]
+            while True:
+                _, cnt, file_name, aux, next_need = struct.unpack_from("<HHIII", data, off)
+                names = self.versions.setdefault(string(sec[6], file_name), set())
+                aux_off = off + aux
+                for _ in range(cnt):
+                    _, _, other, name, next_aux = struct.unpack_from("<IHHII", data, aux_off)
+                    names.add(string(sec[6], name))
+                    version_names[other] = string(sec[6], name)
+                    aux_off += next_aux
+                if not next_need:
+                    break
+                off += next_need
+        self.symbols = {}
+        for dynsym in of_type(self.SHT_DYNSYM):
+            versym = of_type(self.SHT_GNU_VERSYM)
+            for i in range(dynsym[5] // 24):
+                st_name, _, _, st_shndx = struct.unpack_from("<IBBH", data, dynsym[4] + i * 24)
+                if st_shndx != 0 or not versym:  # defined here, or no versions at all
+                    continue
+                index = struct.unpack_from("<H", data, versym[0][4] + 2 * i)[0] & 0x7fff
+                if index in version_names:
+                    self.symbols.setdefault(version_names[index], []).append(
+                        string(dynsym[6], st_name))
+
+
+def glibc_version(name):
+    """(2, 34) for "GLIBC_2.34"; None for anything else (GLIBC_PRIVATE, GLIBC_ABI_DT_RELR...)."""
+    if not name.startswith("GLIBC_2."):
+        return None
+    try:
+        return tuple(int(part) for part in name[len("GLIBC_"):].split("."))
+    except ValueError:
+        return None
+
+
+def read_bootstrap(zip_path):
+    with zipfile.ZipFile(zip_path) as archive:
+        return archive.read("bootstrap")
+
+
+def host_library(name):
+    for directory in HOST_LIBRARY_DIRS:
+        path = os.path.join(directory, name)
+        if os.path.exists(path):
+            return os.path.realpath(path)
+    raise AssertionError("%s is not in %s on this machine" % (name, ", ".join(HOST_LIBRARY_DIRS)))
 
 
 # --- the fake Lambda Runtime API ------------------------------------------------------------
@@ -331,6 +437,44 @@ class Bootstrap:
         self.log.close()
 
 
+class BootstrapBinaryTest(unittest.TestCase):
+    """What the packaged bootstrap needs from the host: glibc <= 2.34 and nothing else."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isfile(PACKAGE):
+            require("no package at %s: run `make package` first" % PACKAGE)
+        cls.elf = ElfNeeds(read_bootstrap(PACKAGE))
+
+    def test_needs_only_glibc(self):
+        self.assertEqual(self.elf.interpreter, INTERPRETER)
+        self.assertTrue(self.elf.needed, "no DT_NEEDED: a static binary is not what is shipped")
+        others = set(self.elf.needed) - GLIBC_LIBRARIES
+        self.assertFalse(others, "shared libraries other than glibc's: %s" % sorted(others))
+        self.assertLessEqual(set(self.elf.versions), GLIBC_LIBRARIES)
+
+    def test_glibc_versions_at_most_amazon_linux_2023s(self):
+        too_new = {}
+        for library, names in sorted(self.elf.versions.items()):
+            for name in sorted(names):
+                version = glibc_version(name)
+                if version is None or version > GLIBC_MAX:
+                    too_new["%s %s" % (library, name)] = sorted(self.elf.symbols.get(name, []))
+        if too_new:
+            self.fail("the bootstrap needs symbol versions newer than GLIBC_%d.%d (Amazon Linux "
+                      "2023's), so it would not load there: %s" % (GLIBC_MAX + (too_new,)))
+        newest = max(glibc_version(n) for names in self.elf.versions.values() for n in names)
+        print("\nbootstrap: needs %s; newest glibc symbol version GLIBC_%s"
+              % (", ".join(sorted(self.elf.needed)), ".".join(map(str, newest))))
+
+    def test_no_rpath_and_no_packed_relocations(self):
+        # DT_RPATH 15, DT_RUNPATH 29: the host's loader finds glibc where it keeps it.
+        # DT_RELR 36 (-z pack-relative-relocs): supported by glibc >= 2.36 only.
+        found = [name for tag, name in ((15, "DT_RPATH"), (29, "DT_RUNPATH"), (36, "DT_RELR"))
+                 if tag in self.elf.dynamic_tags]
+        self.assertEqual(found, [])
+
+
 class PackageTest(unittest.TestCase):
 
     @classmethod
@@ -383,12 +527,18 @@ class PackageTest(unittest.TestCase):
         tmp = os.path.join(root, "tmp")
         os.makedirs(tmp)
         os.chmod(tmp, 0o1777)
-        # Decoys where Lambda's LD_LIBRARY_PATH looks first: loading either is a failure.
-        for decoy_dir in ("lib64", "usr/lib64"):
-            os.makedirs(os.path.join(root, decoy_dir))
-            for name in ("libc.so.6", "libm.so.6"):
-                with open(os.path.join(root, decoy_dir, name), "wb") as f:
-                    f.write(b"not a library: the host's older glibc must never be loaded\n")
+        # The runtime image's glibc, laid out as on Amazon Linux 2023 (/usr/lib64, /lib64 ->
+        # usr/lib64; Lambda's LD_LIBRARY_PATH lists both). This machine's glibc stands in for
+        # AL2023's 2.34: BootstrapBinaryTest checks that nothing newer than 2.34 is needed. The
+        # multiarch directory is where this (Debian) loader looks by default.
+        elf = ElfNeeds(read_bootstrap(zip_path))
+        lib64 = os.path.join(root, "usr", "lib64")
+        os.makedirs(lib64)
+        os.symlink("usr/lib64", os.path.join(root, "lib64"))
+        os.makedirs(os.path.join(root, "lib"))
+        os.symlink("../usr/lib64", os.path.join(root, "lib", "x86_64-linux-gnu"))
+        for name in set(elf.needed) | {os.path.basename(elf.interpreter)}:
+            shutil.copy2(host_library(name), os.path.join(lib64, name))
         return members
 
     def env(self, function="all", **extra):
@@ -418,8 +568,8 @@ class PackageTest(unittest.TestCase):
         self.assertIn("bootstrap", self.members, "bootstrap must be at the zip's root")
         mode, _ = self.members["bootstrap"]
         self.assertEqual(mode & 0o777, 0o755, "bootstrap mode %o" % mode)
-        for name, (mode, _) in self.members.items():
-            self.assertTrue(name == "bootstrap" or name.startswith("lib/"), name)
+        self.assertEqual(sorted(self.members), ["bootstrap"],
+                         "the zip holds the bootstrap alone (glibc is the runtime image's)")
         size = os.path.getsize(PACKAGE)
         print("\npackage: %s, %d bytes zipped; members: %s" % (
             PACKAGE, size, ", ".join("%s (%d)" % (n, s) for n, (m, s) in

@@ -5,13 +5,15 @@
 #include <random>
 #include <thread>
 
+#include "core/random_seed.h"
+
 namespace sbapi::aws {
 namespace {
 
 thread_local std::optional<SteadyTime> thread_deadline;
 
 double default_random() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
+  thread_local std::mt19937_64 engine{sbapi::random_seed()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 

@@ -1,0 +1,19 @@
+// `sbapi-lambda`: the Lambda custom runtime alone, packaged as `bootstrap` by scripts/package.sh.
+//
+// The same loop as `sbapi lambda` (src/lambda/runtime.h, `run_lambda`), without what only the
+// CLI needs (the HTTP server, SQLite, the local object store, CLI11): a smaller package and less
+// to load at a cold start. Arguments are ignored; the environment is the configuration
+// (src/lambda/README.md).
+#include "bootstrap/dl_find_object.h"
+#include "lambda/runtime.h"
+
+int main() { return sbapi::lambda::run_lambda(); }
+
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
+// libgcc's unwinder, linked statically in the package, calls this instead of glibc's
+// _dl_find_object (-Wl,--wrap=_dl_find_object): see bootstrap/dl_find_object.h.
+extern "C" int __wrap__dl_find_object(void* address,  // NOLINT(bugprone-reserved-identifier)
+                                      dl_find_object* result) {
+  return sbapi::bootstrap::find_object(address, result);
+}
+#endif
