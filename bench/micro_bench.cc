@@ -369,3 +369,53 @@ int main(int argc, char** argv) {
   if (!ram_root().empty()) std::filesystem::remove_all(ram_root() / "sqlite-read", ignored);
   return rc;
 }
+
+// ---- concurrent writers (issue #6: group commit) ---------------------------------------------
+//
+//   BM_SqlitePostConcurrent    BM_SqlitePost from 16 threads at once on the same database file:
+//                              durable POST /users per second with concurrent writers (items/s
+//                              is the total of all threads; wall time). posts_per_commit: the
+//                              mean number of POSTs that shared one COMMIT (group commit).
+// (Appended as a block, with its own includes, so the rows above stay untouched.)
+#include <atomic>
+#include <mutex>
+
+namespace {
+
+// Every thread runs the code before its first iteration, so the shared world is built once.
+SqliteWorld& shared_write_world() {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  return write_world();
+}
+
+void BM_SqlitePostConcurrent(benchmark::State& state) {
+  SqliteWorld& world = shared_write_world();
+  static std::atomic<long> counter{0};  // unique ids across threads and repetitions
+  // Thread 0 reads the commit count before the first and after the last iteration of all threads
+  // (Google Benchmark starts and stops the threads together).
+  const std::uint64_t commits_before = world.db->commits();
+  sbapi::Request r;
+  r.method = "POST";
+  r.path = "/users";
+  r.headers = {{"host", "127.0.0.1:3000"}, {"content-type", "application/json"}};
+  for (auto _ : state) {
+    r.body = user_body("post-mt-" + std::to_string(counter++));
+    sbapi::Response response = world.api->handle(r);
+    if (response.status != 201) {
+      state.SkipWithError("POST did not answer 201");
+      break;
+    }
+    benchmark::DoNotOptimize(response);
+  }
+  state.SetItemsProcessed(state.iterations());
+  const std::uint64_t commits = world.db->commits() - commits_before;
+  if (state.thread_index() == 0 && commits > 0) {
+    // POSTs per COMMIT: the mean group-commit batch (1 = one fsync per write).
+    state.counters["posts_per_commit"] =
+        static_cast<double>(state.iterations()) * state.threads() / static_cast<double>(commits);
+  }
+}
+BENCHMARK(BM_SqlitePostConcurrent)->Threads(16)->UseRealTime();
+
+}  // namespace

@@ -18,7 +18,6 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/sqlite/sqlite_database.h"
 #include "core/table.h"
 
 namespace sbapi::sqlite {
@@ -105,13 +104,3 @@ class ConnectionPool {
 };
 
 }  // namespace sbapi::sqlite
-
-namespace sbapi {
-
-struct SqliteDatabase::Impl {
-  explicit Impl(std::string uri, std::size_t max_connections)
-      : pool(std::move(uri), max_connections) {}
-  sqlite::ConnectionPool pool;
-};
-
-}  // namespace sbapi

@@ -2,20 +2,26 @@
 
 #include <system_error>
 
-#include "adapters/sqlite/sqlite_connection.h"
+#include "adapters/sqlite/sqlite_database_impl.h"
 
 namespace sbapi {
 namespace {
 
-// Enough for every server thread plus the sweeper; callers beyond it wait for a connection.
+// Readers: enough for every server thread; callers beyond it wait for a connection. The writer
+// connection comes on top.
 constexpr std::size_t kMaxFileConnections = 64;
 
-std::expected<std::unique_ptr<SqliteDatabase::Impl>, StoreError> open_impl(std::string uri,
-                                                                           std::size_t max) {
-  auto impl = std::make_unique<SqliteDatabase::Impl>(std::move(uri), max);
-  // Open one connection now so that a bad path fails at start-up, not on the first request.
+std::expected<std::unique_ptr<SqliteDatabase::Impl>, StoreError> open_impl(const std::string& uri,
+                                                                           std::size_t readers,
+                                                                           bool dedicated_writer) {
+  auto impl = std::make_unique<SqliteDatabase::Impl>(uri, readers, dedicated_writer);
+  // Open the connections now so that a bad path fails at start-up, not on the first request.
   auto lease = impl->pool.acquire();
   if (!lease) return std::unexpected(lease.error());
+  if (impl->writer_pool) {
+    auto writer = impl->writer_pool->acquire();
+    if (!writer) return std::unexpected(writer.error());
+  }
   return impl;
 }
 
@@ -23,6 +29,8 @@ std::expected<std::unique_ptr<SqliteDatabase::Impl>, StoreError> open_impl(std::
 
 SqliteDatabase::SqliteDatabase(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteDatabase::~SqliteDatabase() = default;
+
+std::uint64_t SqliteDatabase::commits() const { return impl_->writes.commits(); }
 
 std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open(
     const std::filesystem::path& data_dir) {
@@ -32,14 +40,15 @@ std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open(
     return std::unexpected(StoreError{StoreError::Kind::kUnavailable,
                                       "cannot create " + data_dir.string() + ": " + ec.message()});
   }
-  auto impl = open_impl((data_dir / "sbapi.db").string(), kMaxFileConnections);
+  auto impl = open_impl((data_dir / "sbapi.db").string(), kMaxFileConnections, true);
   if (!impl) return std::unexpected(impl.error());
   return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl)));
 }
 
 std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open_in_memory() {
-  // A private in-memory database exists per connection, so the pool holds exactly one.
-  auto impl = open_impl(":memory:", 1);
+  // A private in-memory database exists per connection, so the pool holds exactly one and the
+  // write queue uses it too.
+  auto impl = open_impl(":memory:", 1, false);
   if (!impl) return std::unexpected(impl.error());
   return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl)));
 }

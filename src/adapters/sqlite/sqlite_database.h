@@ -1,10 +1,15 @@
-// One SQLite database file shared by all tables, with a pool of connections.
+// One SQLite database file shared by all tables: a pool of reading connections and one write
+// queue.
 //
 // The file lives at `<data_dir>/sbapi.db` and is opened in WAL mode with `synchronous=FULL`, so
-// an acknowledged write survives a crash of the process and of the machine. Connections are
-// created on demand and reused; each caller holds one for the duration of one statement.
+// an acknowledged write survives a crash of the process and of the machine. Reads lease a pooled
+// connection (created on demand, reused) for one statement. Writes of every table go through one
+// queue (write_queue.h) that group-commits them on a dedicated writer connection: the writes that
+// arrive while a COMMIT is being synced share the next transaction and its one fsync, and each is
+// acknowledged only once that COMMIT has returned.
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <filesystem>
 #include <memory>
@@ -26,7 +31,10 @@ class SqliteDatabase {
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
-  struct Impl;
+  // Write transactions committed so far, each holding one or more writes (tests, benchmarks).
+  [[nodiscard]] std::uint64_t commits() const;
+
+  struct Impl;  // sqlite_database_impl.h
   Impl& impl() { return *impl_; }
 
  private:

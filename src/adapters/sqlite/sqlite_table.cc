@@ -7,6 +7,8 @@
 
 #include "adapters/sqlite/sqlite_connection.h"
 #include "adapters/sqlite/sqlite_database.h"
+#include "adapters/sqlite/sqlite_database_impl.h"
+#include "adapters/sqlite/write_queue.h"
 
 namespace sbapi {
 namespace {
@@ -62,29 +64,6 @@ StoreResult<Item> parse_item(std::string_view text) {
   return std::move(value.get_object());
 }
 
-// Rolls back unless committed; every early return inside a transaction stays clean.
-class Transaction {
- public:
-  explicit Transaction(Connection& conn) : conn_(conn) {}
-  ~Transaction() {
-    if (open_) (void)conn_.exec("ROLLBACK");
-  }
-  std::expected<void, StoreError> begin() {
-    auto r = conn_.exec("BEGIN IMMEDIATE");
-    open_ = r.has_value();
-    return r;
-  }
-  std::expected<void, StoreError> commit() {
-    auto r = conn_.exec("COMMIT");
-    if (r) open_ = false;
-    return r;
-  }
-
- private:
-  Connection& conn_;
-  bool open_ = false;
-};
-
 }  // namespace
 
 struct SqliteTable::Impl {
@@ -105,9 +84,12 @@ struct SqliteTable::Impl {
   std::vector<std::string> query_sql;  // per index
   std::string sweep_sql;
 
+  // For reads: any pooled connection, outside any write transaction.
   std::expected<sqlite::ConnectionPool::Lease, StoreError> connection() {
     return db.impl().pool.acquire();
   }
+  // For writes: the database's group commit (write_queue.h).
+  sqlite::WriteQueue& writes() { return db.impl().writes; }
 
   StoreResult<Page> read_page(Statement& stmt, std::size_t limit) {
     Page page;
@@ -163,10 +145,9 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
   }
 
   auto impl = std::unique_ptr<Impl>(new Impl(db, std::move(schema), clock));
-  {
-    auto conn = impl->connection();
-    if (!conn) return std::unexpected(conn.error());
-    if (auto r = (*conn)->exec(ddl); !r) return std::unexpected(r.error());
+  // A write like any other, so that it never waits for the write lock beside the queue.
+  if (auto r = impl->writes().run([&](Connection& conn) { return conn.exec(ddl); }); !r) {
+    return std::unexpected(r.error());
   }
 
   // ?1 is always "now" so that expired items are invisible to every read.
@@ -206,90 +187,85 @@ StoreResult<std::optional<Item>> SqliteTable::get(std::string_view key) {
 }
 
 StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
-  const auto* key = item.if_contains(impl_->schema.key);
-  if (key == nullptr || !key->is_string()) {
+  const auto* key_value = item.if_contains(impl_->schema.key);
+  if (key_value == nullptr || !key_value->is_string()) {
     return std::unexpected(internal("item has no string key " + impl_->schema.key));
   }
+  const std::string_view key = key_value->get_string();
   const std::string text = boost::json::serialize(item);
-  auto conn = impl_->connection();
-  if (!conn) return std::unexpected(conn.error());
-  // The existing item can vanish between the failed insert and the read (a concurrent delete);
-  // then the insert is simply tried again.
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  const std::int64_t now = impl_->clock.now_seconds();
+  return impl_->writes().write([&](Connection& conn) -> StoreResult<PutResult> {
     {
-      auto stmt = (*conn)->prepare(impl_->insert_sql);
+      auto stmt = conn.prepare(impl_->insert_sql);
       if (!stmt) return std::unexpected(stmt.error());
-      stmt->bind(1, impl_->clock.now_seconds());
-      stmt->bind(2, std::string_view(key->get_string()));
+      stmt->bind(1, now);
+      stmt->bind(2, key);
       stmt->bind(3, text);
       int rc = stmt->step();
       if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent"));
-      if ((*conn)->changes() == 1) return PutResult{true, item};
+      if (conn.changes() == 1) return PutResult{true, item};
     }
-    auto stmt = (*conn)->prepare(impl_->select_existing_sql);
+    // A visible item holds the key. The batch holds the write lock, so it is still there (an
+    // earlier write of the same batch included).
+    auto stmt = conn.prepare(impl_->select_existing_sql);
     if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, impl_->clock.now_seconds());
-    stmt->bind(2, std::string_view(key->get_string()));
+    stmt->bind(1, now);
+    stmt->bind(2, key);
     int rc = stmt->step();
-    if (rc == SQLITE_ROW) {
-      auto existing = parse_item(stmt->column_text(0));
-      if (!existing) return std::unexpected(existing.error());
-      return PutResult{false, std::move(*existing)};
-    }
-    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent read"));
-  }
-  return std::unexpected(StoreError{StoreError::Kind::kUnavailable, "put_if_absent contention"});
+    if (rc == SQLITE_DONE) return std::unexpected(internal("put_if_absent: conflict without item"));
+    if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "put_if_absent read"));
+    auto existing = parse_item(stmt->column_text(0));
+    if (!existing) return std::unexpected(existing.error());
+    return PutResult{false, std::move(*existing)};
+  });
 }
 
 StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view key,
                                                                const ItemUpdate& update) {
-  auto conn = impl_->connection();
-  if (!conn) return std::unexpected(conn.error());
-  // Read-modify-write inside one IMMEDIATE transaction: the write lock is taken before the read,
-  // so a concurrent delete either happens before (we see no item, write nothing) or after.
-  Transaction tx(**conn);
-  if (auto r = tx.begin(); !r) return std::unexpected(r.error());
-  Item item;
-  {
-    auto stmt = (*conn)->prepare(impl_->get_sql);
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, impl_->clock.now_seconds());
-    stmt->bind(2, key);
-    int rc = stmt->step();
-    if (rc == SQLITE_DONE) return std::optional<Item>{};
-    if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "update read"));
-    auto parsed = parse_item(stmt->column_text(0));
-    if (!parsed) return std::unexpected(parsed.error());
-    item = std::move(*parsed);
-  }
-  for (const auto& name : update.remove) {
-    if (name != impl_->schema.key) item.erase(name);
-  }
-  for (const auto& [name, value] : update.set) {
-    if (name != impl_->schema.key) item[name] = value;
-  }
-  {
-    auto stmt = (*conn)->prepare(impl_->write_sql);
+  const std::int64_t now = impl_->clock.now_seconds();
+  // Read-modify-write under the batch's write lock: a concurrent delete is either committed
+  // before (no item, nothing written) or comes after, so an update never resurrects an item.
+  return impl_->writes().write([&](Connection& conn) -> StoreResult<std::optional<Item>> {
+    Item item;
+    {
+      auto stmt = conn.prepare(impl_->get_sql);
+      if (!stmt) return std::unexpected(stmt.error());
+      stmt->bind(1, now);
+      stmt->bind(2, key);
+      int rc = stmt->step();
+      if (rc == SQLITE_DONE) return std::optional<Item>{};
+      if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "update read"));
+      auto parsed = parse_item(stmt->column_text(0));
+      if (!parsed) return std::unexpected(parsed.error());
+      item = std::move(*parsed);
+    }
+    for (const auto& name : update.remove) {
+      if (name != impl_->schema.key) item.erase(name);
+    }
+    for (const auto& [name, value] : update.set) {
+      if (name != impl_->schema.key) item[name] = value;
+    }
+    auto stmt = conn.prepare(impl_->write_sql);
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(2, boost::json::serialize(item));
     stmt->bind(3, key);
     int rc = stmt->step();
     if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "update write"));
-  }
-  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
-  return std::optional<Item>(std::move(item));
+    return std::optional<Item>(std::move(item));
+  });
 }
 
 StoreResult<bool> SqliteTable::remove(std::string_view key) {
-  auto conn = impl_->connection();
-  if (!conn) return std::unexpected(conn.error());
-  auto stmt = (*conn)->prepare(impl_->delete_sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, impl_->clock.now_seconds());
-  stmt->bind(2, key);
-  int rc = stmt->step();
-  if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "remove"));
-  return (*conn)->changes() == 1;
+  const std::int64_t now = impl_->clock.now_seconds();
+  return impl_->writes().write([&](Connection& conn) -> StoreResult<bool> {
+    auto stmt = conn.prepare(impl_->delete_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, now);
+    stmt->bind(2, key);
+    int rc = stmt->step();
+    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "remove"));
+    return conn.changes() == 1;
+  });
 }
 
 StoreResult<Page> SqliteTable::query(const IndexQuery& query) {
@@ -320,14 +296,15 @@ StoreResult<Page> SqliteTable::scan(const ScanRequest& request) {
 }
 
 StoreResult<std::size_t> SqliteTable::sweep_expired() {
-  auto conn = impl_->connection();
-  if (!conn) return std::unexpected(conn.error());
-  auto stmt = (*conn)->prepare(impl_->sweep_sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, impl_->clock.now_seconds());
-  int rc = stmt->step();
-  if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "sweep"));
-  return static_cast<std::size_t>((*conn)->changes());
+  const std::int64_t now = impl_->clock.now_seconds();
+  return impl_->writes().write([&](Connection& conn) -> StoreResult<std::size_t> {
+    auto stmt = conn.prepare(impl_->sweep_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, now);
+    int rc = stmt->step();
+    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "sweep"));
+    return static_cast<std::size_t>(conn.changes());
+  });
 }
 
 }  // namespace sbapi

@@ -2,11 +2,15 @@
 //
 // One database file in WAL mode holds every table. Each logical table is one SQL table: the key
 // column, the item as JSON text, the TTL and one generated, SQL-indexed column per secondary
-// index. Every `Table` operation is a single SQL statement, so it is atomic without explicit
-// transactions; SQLite serialises writers and WAL lets readers run beside them.
+// index.
 //
-// Connections are pooled (one per concurrent caller, each with its prepared statements), so the
-// table is safe to use from many threads.
+// Reads (`get`, `query`, `scan`) are single statements on pooled connections (one per concurrent
+// caller, each with its prepared statements); WAL lets them run beside the writer, and they see
+// only committed writes. Writes (`put_if_absent`, `update_if_exists`, `remove`, `sweep_expired`)
+// go through the database's write queue (write_queue.h): each runs its statements in a savepoint
+// of a group-committed transaction, under the write lock — so a read-modify-write is atomic and
+// sees the writes queued before it — and returns only once that transaction's COMMIT is on disk.
+// The table is safe to use from many threads.
 #pragma once
 
 #include <filesystem>
@@ -37,7 +41,8 @@ class SqliteTable final : public Table {
   StoreResult<Page> query(const IndexQuery& query) override;
   StoreResult<Page> scan(const ScanRequest& request) override;
 
-  // Deletes items whose TTL has passed; returns how many. Run by the background sweeper.
+  // Deletes items whose TTL has passed; returns how many. Run by the background sweeper; a write
+  // like the others, so it shares a batch with them.
   StoreResult<std::size_t> sweep_expired();
 
  private:

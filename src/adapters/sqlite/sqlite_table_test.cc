@@ -4,10 +4,12 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include "adapters/sqlite/sqlite_database.h"
+#include "adapters/sqlite/sqlite_database_impl.h"
 #include "core/schemas.h"
 
 namespace sbapi {
@@ -248,6 +250,94 @@ TEST_F(SqliteTableTest, TablesInOneDatabaseAreSeparate) {
   ASSERT_TRUE(assets);
   ASSERT_TRUE((*assets)->put_if_absent(object{{"assetId", "u1"}, {"status", "pending"}}));
   EXPECT_FALSE(*table->get("u1"));
+}
+
+// Group commit (write_queue.h), seen through the table.
+
+TEST_F(SqliteTableTest, SixteenThreadsOfPutIfAbsentAreAllDurableInFewerCommits) {
+  constexpr int kThreads = 16, kPuts = 200;
+  const std::uint64_t commits_before = db->commits();
+  std::atomic<int> not_created{0};
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPuts; ++i) {
+        const std::string id = "g" + std::to_string(t) + "-" + std::to_string(i);
+        auto put = table->put_if_absent(user(id, id + "@b.c"));
+        if (!put || !put->created) ++not_created;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(not_created.load(), 0);
+  const std::uint64_t commits = db->commits() - commits_before;
+  EXPECT_LT(commits, static_cast<std::uint64_t>(kThreads * kPuts));
+  // Every acknowledged put is in the file.
+  table.reset();
+  db.reset();
+  auto reopened = SqliteDatabase::open(dir.path());
+  ASSERT_TRUE(reopened);
+  auto t = SqliteTable::open(**reopened, users_schema(), clock);
+  ASSERT_TRUE(t);
+  int missing = 0;
+  for (int th = 0; th < kThreads; ++th) {
+    for (int i = 0; i < kPuts; ++i) {
+      const std::string id = "g" + std::to_string(th) + "-" + std::to_string(i);
+      auto got = (*t)->get(id);
+      if (!got || !*got || (**got).at("email") != boost::json::value(id + "@b.c")) ++missing;
+    }
+  }
+  EXPECT_EQ(missing, 0);
+}
+
+TEST_F(SqliteTableTest, TwoPutsOfOneKeyInOneBatchConflictAsIfOneAfterTheOther) {
+  auto& writes = db->impl().writes;
+  auto wait_until_queued = [&](std::size_t n) {
+    while (writes.queued() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  const std::uint64_t commits_before = db->commits();
+  // A first write holds the queue until both puts are queued behind it: they form one batch.
+  std::thread gate([&] {
+    EXPECT_TRUE(writes.run([&](sqlite::Connection&) -> std::expected<void, StoreError> {
+      wait_until_queued(3);
+      return {};
+    }));
+  });
+  wait_until_queued(1);
+  StoreResult<PutResult> first, second;
+  std::thread a([&] { first = table->put_if_absent(user("same", "first@b.c")); });
+  wait_until_queued(2);
+  std::thread b([&] { second = table->put_if_absent(user("same", "second@b.c")); });
+  gate.join();
+  a.join();
+  b.join();
+  EXPECT_EQ(db->commits() - commits_before, 2u);  // the gate's, then the batch of both puts
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->created);
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->item, user("same", "first@b.c"));
+  EXPECT_EQ(**table->get("same"), user("same", "first@b.c"));
+}
+
+TEST_F(SqliteTableTest, EveryWriteIsVisibleToAReadOnceAcknowledged) {
+  ASSERT_TRUE(table->put_if_absent(user("v", "a@b.c")));
+  EXPECT_TRUE(*table->get("v"));
+  ASSERT_TRUE(*table->update_if_exists("v", {object{{"name", "x"}}, {}}));
+  EXPECT_EQ((*table->get("v"))->at("name"), "x");
+  ASSERT_TRUE(table->remove("v").value());
+  EXPECT_FALSE(*table->get("v"));
+}
+
+TEST_F(SqliteTableTest, InMemoryWritesGoThroughTheQueueToo) {
+  auto memory = SqliteDatabase::open_in_memory();
+  ASSERT_TRUE(memory);
+  auto t = SqliteTable::open(**memory, users_schema(), clock);
+  ASSERT_TRUE(t);
+  const std::uint64_t before = (*memory)->commits();
+  ASSERT_TRUE((*t)->put_if_absent(user("m", "m@b.c")));
+  EXPECT_EQ((*memory)->commits(), before + 1);
+  EXPECT_TRUE(*(*t)->get("m"));
 }
 
 TEST(SqliteDatabase, AnUnusableDataDirIsAnErrorNotACrash) {

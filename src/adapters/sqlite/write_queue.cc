@@ -1,0 +1,106 @@
+#include "adapters/sqlite/write_queue.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <exception>
+#include <string>
+
+namespace sbapi::sqlite {
+namespace {
+
+// Statements of the batch transaction, kept as strings so that the connection's statement cache
+// prepares each once.
+const std::string kBegin = "BEGIN IMMEDIATE";
+const std::string kCommit = "COMMIT";
+const std::string kRollback = "ROLLBACK";
+const std::string kSavepoint = "SAVEPOINT write";
+const std::string kRollbackTo = "ROLLBACK TO write";
+const std::string kRelease = "RELEASE write";
+
+std::expected<void, StoreError> step(Connection& conn, const std::string& sql) {
+  auto stmt = conn.prepare(sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  int rc = stmt->step();
+  if (rc != SQLITE_DONE) {
+    return std::unexpected(to_store_error(rc, sql + ": " + sqlite3_errmsg(conn.raw())));
+  }
+  return {};
+}
+
+bool in_transaction(Connection& conn) { return sqlite3_get_autocommit(conn.raw()) == 0; }
+
+// A write's exception must not escape the leader: the other writers would never be woken.
+std::expected<void, StoreError> run_guarded(const WriteQueue::Write& write, Connection& conn) {
+  try {
+    return write(conn);
+  } catch (const std::exception& e) {
+    return std::unexpected(
+        StoreError{StoreError::Kind::kInternal, std::string("write: ") + e.what()});
+  } catch (...) {
+    return std::unexpected(StoreError{StoreError::Kind::kInternal, "write: unknown exception"});
+  }
+}
+
+}  // namespace
+
+std::expected<void, StoreError> WriteQueue::run(const Write& write) {
+  Writer self(write);
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&self);
+  while (!self.done && queue_.front() != &self) self.wake.wait(lock);
+  if (self.done) return std::move(*self.result);  // a leader ran it
+
+  // The leader: everything queued so far (up to max_batch_) goes into one transaction. Writers
+  // arriving meanwhile queue behind it and form the next batch.
+  const std::size_t size = std::min(queue_.size(), max_batch_);
+  batch_.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(size));
+  lock.unlock();
+  run_batch(batch_);
+  lock.lock();
+  for (Writer* writer : batch_) {
+    queue_.pop_front();
+    writer->done = true;
+    // Under the lock: once it is released, a woken writer may return and destroy its `wake`.
+    if (writer != &self) writer->wake.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->wake.notify_one();  // the next leader
+  return std::move(*self.result);
+}
+
+void WriteQueue::run_batch(std::span<Writer* const> batch) {
+  auto fail_all = [&](const StoreError& error) {
+    for (Writer* writer : batch) writer->result = std::unexpected(error);
+  };
+  auto lease = writer_.acquire();
+  if (!lease) return fail_all(lease.error());
+  Connection& conn = **lease;
+  // Whatever fails below leaves no transaction open for the next batch.
+  auto abort = [&](const StoreError& error) {
+    if (in_transaction(conn)) (void)step(conn, kRollback);
+    fail_all(error);
+  };
+  if (in_transaction(conn)) (void)step(conn, kRollback);  // an earlier ROLLBACK failed
+  if (auto begun = step(conn, kBegin); !begun) return abort(begun.error());
+
+  for (Writer* writer : batch) {
+    if (auto saved = step(conn, kSavepoint); !saved) return abort(saved.error());
+    writer->result = run_guarded(*writer->write, conn);
+    if (!writer->result->has_value()) {
+      // Some errors (a full disk, I/O) make SQLite roll back the whole transaction itself.
+      if (!in_transaction(conn)) return abort(writer->result->error());
+      if (auto undone = step(conn, kRollbackTo); !undone) return abort(undone.error());
+    }
+    if (auto released = step(conn, kRelease); !released) return abort(released.error());
+  }
+
+  // The one fsync of the batch. Until it returns nothing of the batch is acknowledged.
+  if (auto committed = step(conn, kCommit); !committed) return abort(committed.error());
+  commits_.fetch_add(1);
+}
+
+std::size_t WriteQueue::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+}  // namespace sbapi::sqlite
