@@ -17,9 +17,9 @@
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "adapters/sqlite/ttl_sweeper.h"
-#include "core/access_log.h"
 #include "core/api.h"
 #include "core/asset_uploads.h"
+#include "core/buffered_access_log.h"
 #include "core/clock.h"
 #include "core/schemas.h"
 #include "server/http_server.h"
@@ -38,7 +38,7 @@ int run_serve_aws(const ServeOptions& options) {
     SystemClock clock;
     auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
     if (!backend) return startup_error("--backend aws: " + backend.error());
-    JsonLinesAccessLog access_log(stdout);
+    BufferedAccessLog access_log(stdout);
     Api api(clock, access_log);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
@@ -46,6 +46,8 @@ int run_serve_aws(const ServeOptions& options) {
                       {.host = options.host,
                        .port = options.port,
                        .threads = options.threads,
+                       .blocking_threads = options.blocking_threads,
+                       .offload_reads = true,  // a read waits on DynamoDB too
                        .stop_on_signals = true,
                        .objects = nullptr});
     auto port = server.start();
@@ -76,10 +78,16 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
       ->envname("SBAPI_PORT")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  serve->add_option("--threads", options.threads, "Threads serving requests")
+  serve->add_option("--threads", options.threads, "I/O threads, each with its own event loop")
       ->envname("SBAPI_THREADS")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  serve
+      ->add_option("--blocking-threads", options.blocking_threads,
+                   "Threads for requests that wait on storage (0: run them on the I/O threads)")
+      ->envname("SBAPI_BLOCKING_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   serve
       ->add_option("--data-dir", options.data_dir, "Directory of the database (created if missing)")
       ->envname("SBAPI_DATA_DIR")
@@ -131,13 +139,14 @@ int run_serve(const ServeOptions& options) {
               ObjectError{503, "ServiceUnavailable", "Please try the upload again."});
         });
     std::optional<LocalObjectStore> object_store;
-    JsonLinesAccessLog access_log(stdout);
+    BufferedAccessLog access_log(stdout);
     Api api(**users, clock, access_log);
 
     HttpServer server(api, access_log,
                       {.host = options.host,
                        .port = options.port,
                        .threads = options.threads,
+                       .blocking_threads = options.blocking_threads,
                        .stop_on_signals = true,
                        .objects = &endpoint});
     auto port = server.start();

@@ -8,6 +8,10 @@
 // setting is a start-up error naming it. --data-dir, --ttl-sweep-seconds and the local store
 // options are ignored there.
 //
+// Requests that wait on storage (writes on local: each waits for its disk flush, and concurrent
+// ones share one; every request on aws: each waits for DynamoDB) run on --blocking-threads
+// threads beside the --threads I/O threads (http_server.h, "Blocking work").
+//
 // Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
 // or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
 // address cannot be bound) is one line on stderr and returns 1. Logs are JSON lines on stdout:
@@ -31,6 +35,7 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 3000;
   unsigned threads = 1;
+  unsigned blocking_threads = 32;
   std::string data_dir = "./.data";
   unsigned ttl_sweep_seconds = 60;
   LocalStoreOptions store;

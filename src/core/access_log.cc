@@ -3,50 +3,87 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <ctime>
 
 namespace sbapi {
 namespace {
 
-std::int64_t now_micros() {
+// Appends `s` as a JSON string literal (quotes included). Request ids, methods and routes are
+// nearly always plain ASCII, which is copied as it is; anything else is escaped by Boost.JSON.
+void append_json_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += boost::json::serialize(boost::json::string(s));
+  }
+}
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+}  // namespace
+
+std::int64_t now_epoch_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-// A JSON string literal (quotes included), escaped by Boost.JSON.
-std::string json_string(std::string_view s) {
-  return boost::json::serialize(boost::json::string(s));
-}
-
-}  // namespace
-
 std::string format_utc_millis(std::int64_t epoch_micros) {
-  std::time_t seconds = static_cast<std::time_t>(epoch_micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>((epoch_micros / 1000) % 1000));
-  return buf;
+  // The date and time of day change once a second: formatted once per second per thread.
+  thread_local std::int64_t cached_second = -1;
+  thread_local std::array<char, 20> cached{};  // "2026-11-25T09:10:11"
+  const std::int64_t second = epoch_micros / 1'000'000;
+  if (second != cached_second) {
+    const auto seconds = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    std::strftime(cached.data(), cached.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = second;
+  }
+  const int millis = static_cast<int>((epoch_micros / 1000) % 1000);
+  std::string text(cached.data());
+  text += '.';
+  text += static_cast<char>('0' + millis / 100);
+  text += static_cast<char>('0' + millis / 10 % 10);
+  text += static_cast<char>('0' + millis % 10);
+  text += 'Z';
+  return text;
 }
 
 std::string JsonLinesAccessLog::format(const AccessLogEntry& e, std::int64_t epoch_micros) {
   std::string line;
   line.reserve(192);
-  line += "{\"time\":\"" + format_utc_millis(epoch_micros) + "\",\"level\":\"info\"";
-  line += ",\"requestId\":" + json_string(e.request_id);
-  line += ",\"method\":" + json_string(e.method);
-  line += ",\"route\":" + json_string(e.route);
-  line += ",\"status\":" + std::to_string(e.status);
-  line += ",\"latencyUs\":" + std::to_string(e.latency_us);
+  line += "{\"time\":\"";
+  line += format_utc_millis(epoch_micros);
+  line += "\",\"level\":\"info\",\"requestId\":";
+  append_json_string(line, e.request_id);
+  line += ",\"method\":";
+  append_json_string(line, e.method);
+  line += ",\"route\":";
+  append_json_string(line, e.route);
+  line += ",\"status\":";
+  line += std::to_string(e.status);
+  line += ",\"latencyUs\":";
+  line += std::to_string(e.latency_us);
   line += e.cold_start ? ",\"coldStart\":true}" : ",\"coldStart\":false}";
   return line;
 }
 
 void JsonLinesAccessLog::write(const AccessLogEntry& entry) {
-  std::string line = format(entry, now_micros());
+  std::string line = format(entry, now_epoch_micros());
   line += '\n';
   std::lock_guard lock(mutex_);
   std::fwrite(line.data(), 1, line.size(), out_);
@@ -55,7 +92,7 @@ void JsonLinesAccessLog::write(const AccessLogEntry& entry) {
 
 void log_event(std::string_view level, std::string_view message,
                const boost::json::object& fields) {
-  std::string line = "{\"time\":\"" + format_utc_millis(now_micros()) +
+  std::string line = "{\"time\":\"" + format_utc_millis(now_epoch_micros()) +
                      "\",\"level\":" + json_string(level) + ",\"msg\":" + json_string(message);
   for (const auto& [key, value] : fields) {
     // Appended piecewise: `"," + std::string` trips GCC 12's false -Wrestrict at -O3.

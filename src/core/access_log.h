@@ -47,6 +47,9 @@ class JsonLinesAccessLog final : public AccessLog {
 // "2026-11-25T09:10:11.123Z"
 std::string format_utc_millis(std::int64_t epoch_micros);
 
+// Microseconds since the Unix epoch, from the system clock.
+std::int64_t now_epoch_micros();
+
 // One JSON line on stdout for an operational event (listening, stopped, a storage failure):
 // {"time","level","msg", ...fields}. Fields are for operators only and never reach a client.
 void log_event(std::string_view level, std::string_view message,

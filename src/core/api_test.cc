@@ -137,5 +137,20 @@ TEST(AccessLogFormat, EscapesWhatItQuotes) {
   EXPECT_EQ(v.at("requestId"), "a\"b");
 }
 
+TEST(AccessLogFormat, EscapesControlCharactersAndKeepsUtf8) {
+  AccessLogEntry e{"a\nb\x01", "GET", "/caf\xc3\xa9", 404, 1, false};
+  auto v = boost::json::parse(JsonLinesAccessLog::format(e, 0)).as_object();
+  EXPECT_EQ(v.at("requestId"), "a\nb\x01");
+  EXPECT_EQ(v.at("route"), "/caf\xc3\xa9");
+}
+
+TEST(AccessLogFormat, TimeIsRightAcrossSecondsOnOneThread) {
+  // The date part is cached per second: consecutive instants must each be formatted right.
+  EXPECT_EQ(format_utc_millis(1'764'064'211'999'999), "2025-11-25T09:50:11.999Z");
+  EXPECT_EQ(format_utc_millis(1'764'064'212'000'000), "2025-11-25T09:50:12.000Z");
+  EXPECT_EQ(format_utc_millis(1'764'064'211'005'000), "2025-11-25T09:50:11.005Z");
+  EXPECT_EQ(format_utc_millis(0), "1970-01-01T00:00:00.000Z");
+}
+
 }  // namespace
 }  // namespace sbapi

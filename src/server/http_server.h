@@ -6,7 +6,9 @@
 //   threads and blocks until the server has stopped. `stop()` is thread-safe, idempotent and may
 //   be called before or during `run()`; with `stop_on_signals`, SIGINT and SIGTERM call it (the
 //   handlers are installed by `start()`, so no signal can slip in between "listening" and `run()`).
-// - Each connection is served on its own strand; HTTP/1.1 keep-alive and pipelining are
+// - I/O: `threads` event loops, one per thread; each accepted connection is given to one loop
+//   (round robin) and stays there, so a connection's handlers never run concurrently and need no
+//   locks, and the loops share nothing per request. HTTP/1.1 keep-alive and pipelining are
 //   supported, `Expect: 100-continue` is answered. A connection waiting for its next request is
 //   closed after `idle_timeout`; a request must arrive completely within `read_timeout` of its
 //   first byte, its response be written within `write_timeout`, else the connection is closed.
@@ -39,6 +41,13 @@
 //   - The endpoint is called on the server's threads, concurrently for different connections;
 //     an upload is used by one connection only. An exception from the endpoint becomes a 500
 //     InternalError.
+// - Blocking work: with `blocking_threads` > 0, an Api request that may wait for storage (a
+//   write, which waits for its disk flush; with `offload_reads`, every request) is handled on a
+//   separate pool of that many threads, and its response is written back on the connection's
+//   loop; so is the commit of an object upload. The loops keep serving other connections
+//   meanwhile, and many writes can wait on the same flush (the SQLite adapter commits
+//   concurrent writes together). Without the pool all of these run on the loop and hold up its
+//   other connections meanwhile (the first loop's also holds up accepting).
 // - Graceful stop: stop accepting, close idle connections at once, let requests in flight (object
 //   uploads and downloads included) be answered (with `Connection: close`) and written, then
 //   `run()` returns. Whatever is still
@@ -67,7 +76,13 @@ inline constexpr std::size_t kObjectChunkBytes = 128 * 1024;
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 3000;  // 0: any free port
-  unsigned threads = 1;       // 0 is taken as 1
+  unsigned threads = 1;       // I/O threads, each with its own event loop; 0 is taken as 1
+  // Threads that run the Api for requests that may block on storage (see "Blocking work"
+  // above); 0 runs every request on the I/O threads.
+  unsigned blocking_threads = 0;
+  // With blocking threads: also send reads (GET, HEAD, OPTIONS) there, for backends where a read
+  // waits on the network (DynamoDB); otherwise only writes go.
+  bool offload_reads = false;
   std::size_t max_body_bytes = kMaxBodyBytes;
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds read_timeout{30'000};

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -43,6 +45,46 @@ std::string get(std::string_view target) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
 }
 
+// Holds every put_if_absent until the test opens the gate: a write that takes as long as the
+// test says, which a real disk flush cannot be made to do on demand. Everything else is the real
+// table's.
+class GatedTable final : public Table {
+ public:
+  explicit GatedTable(Table& inner) : inner_(inner), gate_(opened_.get_future().share()) {}
+  void open_gate() { opened_.set_value(); }
+  int writes_waiting() const { return waiting_.load(); }
+
+  const TableSchema& schema() const override { return inner_.schema(); }
+  StoreResult<std::optional<Item>> get(std::string_view key) override { return inner_.get(key); }
+  StoreResult<PutResult> put_if_absent(const Item& item) override {
+    ++waiting_;
+    gate_.wait();
+    --waiting_;
+    return inner_.put_if_absent(item);
+  }
+  StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
+                                                    const ItemUpdate& update) override {
+    return inner_.update_if_exists(key, update);
+  }
+  StoreResult<bool> remove(std::string_view key) override { return inner_.remove(key); }
+  StoreResult<Page> query(const IndexQuery& query) override { return inner_.query(query); }
+  StoreResult<Page> scan(const ScanRequest& request) override { return inner_.scan(request); }
+
+ private:
+  Table& inner_;
+  std::promise<void> opened_;
+  std::shared_future<void> gate_;
+  std::atomic<int> waiting_{0};
+};
+
+bool eventually(const std::function<bool()>& condition) {
+  for (int i = 0; i < 300; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -62,10 +104,10 @@ class HttpServerTest : public ::testing::Test {
     }
   }
 
-  void start_server(HttpServerOptions options = {}) {
+  void start_server(HttpServerOptions options = {}, unsigned threads = 2) {
     options.host = "127.0.0.1";
     options.port = 0;
-    options.threads = 2;
+    options.threads = threads;
     server_ = std::make_unique<HttpServer>(*api_, server_log_, options);
     auto port = server_->start();
     ASSERT_TRUE(port) << port.error();
@@ -390,6 +432,74 @@ TEST_F(HttpServerTest, StopGivesUpOnStragglersAfterTheShutdownTimeout) {
   server_->stop();
   EXPECT_TRUE(run_returned_within(3s));
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST_F(HttpServerTest, AWriteWaitingOnStorageDoesNotHoldUpItsLoop) {
+  GatedTable gated(*users_);
+  api_ = std::make_unique<Api>(gated, clock_, log_);
+  // One I/O thread: had the write run on it, the GET below could not be answered.
+  ASSERT_NO_FATAL_FAILURE(start_server({.blocking_threads = 2}, /*threads=*/1));
+  Client writer(port_);
+  ASSERT_TRUE(writer.send(post_user("gated")));
+  ASSERT_TRUE(eventually([&] { return gated.writes_waiting() == 1; }));
+
+  Client reader(port_);
+  ASSERT_TRUE(reader.send(get("/users/u-none")));
+  auto missing = reader.read_response();
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+  EXPECT_EQ(gated.writes_waiting(), 1);
+
+  gated.open_gate();
+  auto created = writer.read_response();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  ASSERT_TRUE(reader.send(get("/users/gated")));
+  auto read_back = reader.read_response();
+  ASSERT_TRUE(read_back);
+  EXPECT_EQ(read_back->status, 200) << read_back->body;
+}
+
+TEST_F(HttpServerTest, StopWaitsForAWriteOnTheBlockingPool) {
+  GatedTable gated(*users_);
+  api_ = std::make_unique<Api>(gated, clock_, log_);
+  ASSERT_NO_FATAL_FAILURE(start_server({.blocking_threads = 1}));
+  Client writer(port_);
+  ASSERT_TRUE(writer.send(post_user("late")));
+  ASSERT_TRUE(eventually([&] { return gated.writes_waiting() == 1; }));
+
+  server_->stop();
+  EXPECT_FALSE(run_returned_within(300ms));  // the write is still in flight
+  gated.open_gate();
+  auto created = writer.read_response();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(lower(created->header("connection")), "close");
+  EXPECT_TRUE(run_returned_within(3s));
+}
+
+TEST_F(HttpServerTest, ConnectionsAreSpreadOverEveryLoop) {
+  // Each loop has one thread: with two loops and no blocking pool, a request held in the Api
+  // stops only its own loop. Connections are handed out round robin: the first to the first
+  // loop (which also accepts), the second to the other.
+  GatedTable gated(*users_);
+  api_ = std::make_unique<Api>(gated, clock_, log_);
+  ASSERT_NO_FATAL_FAILURE(start_server({}, /*threads=*/2));
+  Client first(port_);
+  ASSERT_TRUE(first.send(get("/health")));
+  ASSERT_TRUE(first.read_response());  // accepted before the second
+  Client second(port_);
+  ASSERT_TRUE(second.send(post_user("held")));
+  ASSERT_TRUE(eventually([&] { return gated.writes_waiting() == 1; }));
+
+  ASSERT_TRUE(first.send(get("/health")));
+  auto health = first.read_response();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  gated.open_gate();
+  auto created = second.read_response();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
 }
 
 TEST_F(HttpServerTest, StartFailsWhenThePortIsTaken) {
