@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "adapters/sqlite/directory_lock.h"
 #include "adapters/sqlite/sqlite_database_impl.h"
 
 namespace sbapi {
@@ -27,7 +28,9 @@ std::expected<std::unique_ptr<SqliteDatabase::Impl>, StoreError> open_impl(const
 
 }  // namespace
 
-SqliteDatabase::SqliteDatabase(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteDatabase::SqliteDatabase(std::unique_ptr<Impl> impl,
+                               std::unique_ptr<sqlite::DirectoryLock> lock)
+    : lock_(std::move(lock)), impl_(std::move(impl)) {}
 SqliteDatabase::~SqliteDatabase() = default;
 
 std::uint64_t SqliteDatabase::commits() const { return impl_->writes.commits(); }
@@ -40,9 +43,11 @@ std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open(
     return std::unexpected(StoreError{StoreError::Kind::kUnavailable,
                                       "cannot create " + data_dir.string() + ": " + ec.message()});
   }
+  auto lock = sqlite::DirectoryLock::acquire(data_dir);
+  if (!lock) return std::unexpected(StoreError{StoreError::Kind::kUnavailable, lock.error()});
   auto impl = open_impl((data_dir / "sbapi.db").string(), kMaxFileConnections, true);
   if (!impl) return std::unexpected(impl.error());
-  return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl)));
+  return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl), std::move(*lock)));
 }
 
 std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open_in_memory() {
@@ -50,7 +55,7 @@ std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open_
   // write queue uses it too.
   auto impl = open_impl(":memory:", 1, false);
   if (!impl) return std::unexpected(impl.error());
-  return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl)));
+  return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(std::move(*impl), nullptr));
 }
 
 }  // namespace sbapi

@@ -7,6 +7,9 @@
 // queue (write_queue.h) that group-commits them on a dedicated writer connection: the writes that
 // arrive while a COMMIT is being synced share the next transaction and its one fsync, and each is
 // acknowledged only once that COMMIT has returned.
+//
+// One process at a time: `open` locks the data directory (directory_lock.h) for the database's
+// lifetime and fails, saying so, if another process (or another open database) holds it.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,10 @@
 #include "core/table.h"
 
 namespace sbapi {
+
+namespace sqlite {
+class DirectoryLock;
+}  // namespace sqlite
 
 class SqliteDatabase {
  public:
@@ -38,7 +45,8 @@ class SqliteDatabase {
   Impl& impl() { return *impl_; }
 
  private:
-  explicit SqliteDatabase(std::unique_ptr<Impl> impl);
+  SqliteDatabase(std::unique_ptr<Impl> impl, std::unique_ptr<sqlite::DirectoryLock> lock);
+  std::unique_ptr<sqlite::DirectoryLock> lock_;  // released after the connections are closed
   std::unique_ptr<Impl> impl_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "adapters/sqlite/item_cache.h"
 #include "adapters/sqlite/sqlite_connection.h"
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_database_impl.h"
@@ -67,12 +68,34 @@ StoreResult<Item> parse_item(std::string_view text) {
 }  // namespace
 
 struct SqliteTable::Impl {
-  Impl(SqliteDatabase& db, TableSchema schema, const Clock& clock)
-      : db(db), schema(std::move(schema)), clock(clock) {}
+  Impl(SqliteDatabase& db, TableSchema schema, const Clock& clock, std::size_t cache_bytes)
+      : db(db), schema(std::move(schema)), clock(clock), cache(cache_bytes) {}
 
   SqliteDatabase& db;
   TableSchema schema;
   const Clock& clock;
+  sqlite::ItemCache cache;
+
+  // When SQL considers the item expired (`expires_at <= now`), mirrored for the cache: a number
+  // is compared as such (true/false as 1/0); a missing or null TTL, or text (which SQLite orders
+  // after every number), never expires.
+  std::optional<double> expiry_of(const Item& item) const {
+    if (schema.ttl_attribute.empty()) return std::nullopt;
+    const auto* ttl = item.if_contains(schema.ttl_attribute);
+    if (ttl == nullptr) return std::nullopt;
+    switch (ttl->kind()) {
+      case boost::json::kind::int64:
+        return static_cast<double>(ttl->get_int64());
+      case boost::json::kind::uint64:
+        return static_cast<double>(ttl->get_uint64());
+      case boost::json::kind::double_:
+        return ttl->get_double();
+      case boost::json::kind::bool_:
+        return ttl->get_bool() ? 1.0 : 0.0;
+      default:
+        return std::nullopt;
+    }
+  }
 
   // SQL text of every statement, built once from the schema.
   std::string get_sql;
@@ -115,7 +138,8 @@ SqliteTable::~SqliteTable() = default;
 
 std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(SqliteDatabase& db,
                                                                           TableSchema schema,
-                                                                          const Clock& clock) {
+                                                                          const Clock& clock,
+                                                                          std::size_t cache_bytes) {
   bool safe = is_safe_name(schema.name) && is_safe_name(schema.key) &&
               (schema.ttl_attribute.empty() || is_safe_name(schema.ttl_attribute));
   for (const auto& index : schema.indexes) {
@@ -144,7 +168,7 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
            std::to_string(i) + ", pk);\n";
   }
 
-  auto impl = std::unique_ptr<Impl>(new Impl(db, std::move(schema), clock));
+  auto impl = std::unique_ptr<Impl>(new Impl(db, std::move(schema), clock, cache_bytes));
   // A write like any other, so that it never waits for the write lock beside the queue.
   if (auto r = impl->writes().run([&](Connection& conn) { return conn.exec(ddl); }); !r) {
     return std::unexpected(r.error());
@@ -172,17 +196,26 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
 const TableSchema& SqliteTable::schema() const { return impl_->schema; }
 
 StoreResult<std::optional<Item>> SqliteTable::get(std::string_view key) {
+  const std::int64_t now = impl_->clock.now_seconds();
+  if (auto cached = impl_->cache.find(key, now)) {
+    auto item = parse_item(*cached);
+    if (!item) return std::unexpected(item.error());
+    return std::optional<Item>(std::move(*item));
+  }
+  const auto ticket = impl_->cache.ticket(key);
   auto conn = impl_->connection();
   if (!conn) return std::unexpected(conn.error());
   auto stmt = (*conn)->prepare(impl_->get_sql);
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, impl_->clock.now_seconds());
+  stmt->bind(1, now);
   stmt->bind(2, key);
   int rc = stmt->step();
   if (rc == SQLITE_DONE) return std::optional<Item>{};
   if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "get"));
-  auto item = parse_item(stmt->column_text(0));
+  std::string text(stmt->column_text(0));
+  auto item = parse_item(text);
   if (!item) return std::unexpected(item.error());
+  impl_->cache.fill(key, std::move(text), impl_->expiry_of(*item), ticket);
   return std::optional<Item>(std::move(*item));
 }
 
@@ -194,7 +227,8 @@ StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
   const std::string_view key = key_value->get_string();
   const std::string text = boost::json::serialize(item);
   const std::int64_t now = impl_->clock.now_seconds();
-  return impl_->writes().write([&](Connection& conn) -> StoreResult<PutResult> {
+  impl_->cache.begin_write(key);
+  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<PutResult> {
     {
       auto stmt = conn.prepare(impl_->insert_sql);
       if (!stmt) return std::unexpected(stmt.error());
@@ -218,6 +252,9 @@ StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
     if (!existing) return std::unexpected(existing.error());
     return PutResult{false, std::move(*existing)};
   });
+  const bool stored = result && result->created;
+  impl_->cache.end_write(key, stored ? &text : nullptr, impl_->expiry_of(item));
+  return result;
 }
 
 StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view key,
@@ -225,7 +262,9 @@ StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view 
   const std::int64_t now = impl_->clock.now_seconds();
   // Read-modify-write under the batch's write lock: a concurrent delete is either committed
   // before (no item, nothing written) or comes after, so an update never resurrects an item.
-  return impl_->writes().write([&](Connection& conn) -> StoreResult<std::optional<Item>> {
+  std::string written;
+  impl_->cache.begin_write(key);
+  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<std::optional<Item>> {
     Item item;
     {
       auto stmt = conn.prepare(impl_->get_sql);
@@ -247,17 +286,23 @@ StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view 
     }
     auto stmt = conn.prepare(impl_->write_sql);
     if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(2, boost::json::serialize(item));
+    written = boost::json::serialize(item);
+    stmt->bind(2, written);
     stmt->bind(3, key);
     int rc = stmt->step();
     if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "update write"));
     return std::optional<Item>(std::move(item));
   });
+  const bool stored = result && result->has_value();
+  impl_->cache.end_write(key, stored ? &written : nullptr,
+                         stored ? impl_->expiry_of(**result) : std::nullopt);
+  return result;
 }
 
 StoreResult<bool> SqliteTable::remove(std::string_view key) {
   const std::int64_t now = impl_->clock.now_seconds();
-  return impl_->writes().write([&](Connection& conn) -> StoreResult<bool> {
+  impl_->cache.begin_write(key);
+  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<bool> {
     auto stmt = conn.prepare(impl_->delete_sql);
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(1, now);
@@ -266,6 +311,8 @@ StoreResult<bool> SqliteTable::remove(std::string_view key) {
     if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "remove"));
     return conn.changes() == 1;
   });
+  impl_->cache.end_write(key, nullptr, std::nullopt);
+  return result;
 }
 
 StoreResult<Page> SqliteTable::query(const IndexQuery& query) {
@@ -297,7 +344,7 @@ StoreResult<Page> SqliteTable::scan(const ScanRequest& request) {
 
 StoreResult<std::size_t> SqliteTable::sweep_expired() {
   const std::int64_t now = impl_->clock.now_seconds();
-  return impl_->writes().write([&](Connection& conn) -> StoreResult<std::size_t> {
+  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<std::size_t> {
     auto stmt = conn.prepare(impl_->sweep_sql);
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(1, now);
@@ -305,6 +352,8 @@ StoreResult<std::size_t> SqliteTable::sweep_expired() {
     if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "sweep"));
     return static_cast<std::size_t>(conn.changes());
   });
+  if (result) impl_->cache.drop_expired(now);
+  return result;
 }
 
 }  // namespace sbapi

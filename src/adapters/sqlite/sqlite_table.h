@@ -10,9 +10,12 @@
 // go through the database's write queue (write_queue.h): each runs its statements in a savepoint
 // of a group-committed transaction, under the write lock — so a read-modify-write is atomic and
 // sees the writes queued before it — and returns only once that transaction's COMMIT is on disk.
-// The table is safe to use from many threads.
+// `get` is served from an in-process cache of recently read and written items when it can
+// (item_cache.h: the writes above keep it exact, and the database's directory lock keeps other
+// processes from writing behind its back). The table is safe to use from many threads.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -26,10 +29,13 @@ class SqliteDatabase;
 
 class SqliteTable final : public Table {
  public:
+  // Bound of the item cache per table; 0 turns it off.
+  static constexpr std::size_t kDefaultCacheBytes = 4 << 20;
+
   // Creates the SQL table and its indexes if missing. `db` and `clock` must outlive this.
-  static std::expected<std::unique_ptr<SqliteTable>, StoreError> open(SqliteDatabase& db,
-                                                                      TableSchema schema,
-                                                                      const Clock& clock);
+  static std::expected<std::unique_ptr<SqliteTable>, StoreError> open(
+      SqliteDatabase& db, TableSchema schema, const Clock& clock,
+      std::size_t cache_bytes = kDefaultCacheBytes);
   ~SqliteTable() override;
 
   [[nodiscard]] const TableSchema& schema() const override;

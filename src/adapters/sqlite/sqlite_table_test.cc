@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_database_impl.h"
@@ -352,6 +353,91 @@ TEST(SqliteTableSchema, RejectsNamesThatWouldReachSqlUnquoted) {
   FixedClock clock{kNow};
   auto schema = users_schema("users\"; DROP TABLE x; --");
   EXPECT_FALSE(SqliteTable::open(**db, schema, clock));
+}
+
+// ---- The item cache in front of get (item_cache.h) ----
+
+TEST_F(SqliteTableTest, ACachedReadSeesEveryLaterWrite) {
+  ASSERT_TRUE(table->put_if_absent(user("c1", "first@b.c")));
+  for (int i = 0; i < 2; ++i) {  // the second get is a cache hit
+    auto got = table->get("c1");
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->at("email"), "first@b.c");
+  }
+  ASSERT_TRUE(table->update_if_exists("c1", {{{"email", "second@b.c"}}, {}}));
+  auto updated = table->get("c1");
+  ASSERT_TRUE(updated && *updated);
+  EXPECT_EQ((*updated)->at("email"), "second@b.c");
+  ASSERT_TRUE(table->remove("c1"));
+  auto removed = table->get("c1");
+  ASSERT_TRUE(removed);
+  EXPECT_FALSE(*removed);
+  ASSERT_TRUE(table->put_if_absent(user("c1", "third@b.c")));
+  auto again = table->get("c1");
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ((*again)->at("email"), "third@b.c");
+}
+
+TEST_F(SqliteTableTest, ACachedItemDisappearsWhenItsTtlPasses) {
+  ASSERT_TRUE(table->put_if_absent(user("c2", "t@b.c", kNow + 10)));
+  auto fresh = table->get("c2");
+  ASSERT_TRUE(fresh && *fresh);
+  clock.set(kNow + 10);
+  auto expired = table->get("c2");
+  ASSERT_TRUE(expired);
+  EXPECT_FALSE(*expired);
+  clock.set(kNow);
+}
+
+TEST_F(SqliteTableTest, UnderConcurrentWritesTheCacheAgreesWithSqlite) {
+  // Eight threads read and write twenty keys at random; afterwards every key must read the same
+  // through the cache as through a second table over the same file without one.
+  constexpr int kKeys = 20;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([this, t] {
+      unsigned state = 12345u + static_cast<unsigned>(t);
+      auto next = [&state] { return state = state * 1103515245u + 12345u, (state >> 16) % 1000; };
+      for (int i = 0; i < 300; ++i) {
+        const std::string key = "k" + std::to_string(next() % kKeys);
+        switch (next() % 4) {
+          case 0:
+            (void)table->put_if_absent(user(key, std::to_string(t) + "-" + std::to_string(i)));
+            break;
+          case 1:
+            (void)table->update_if_exists(
+                key, {{{"email", std::to_string(t) + "/" + std::to_string(i)}}, {}});
+            break;
+          case 2:
+            (void)table->remove(key);
+            break;
+          default:
+            (void)table->get(key);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  auto uncached = SqliteTable::open(*db, users_schema(), clock, /*cache_bytes=*/0);
+  ASSERT_TRUE(uncached) << uncached.error().detail;
+  for (int k = 0; k < kKeys; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    auto through_cache = table->get(key);
+    auto from_sqlite = (*uncached)->get(key);
+    ASSERT_TRUE(through_cache && from_sqlite);
+    EXPECT_EQ(*through_cache, *from_sqlite) << key;
+  }
+}
+
+TEST_F(SqliteTableTest, ASecondOpenOfTheDataDirIsRefused) {
+  auto second = SqliteDatabase::open(dir.path());
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().detail.find("in use by another sbapi process"), std::string::npos)
+      << second.error().detail;
+  table.reset();
+  db.reset();  // the lock goes with the database…
+  auto third = SqliteDatabase::open(dir.path());
+  EXPECT_TRUE(third) << third.error().detail;  // …so the directory opens again
 }
 
 }  // namespace
