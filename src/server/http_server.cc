@@ -60,6 +60,8 @@ using BeastRequest = http::request<http::string_body>;
 using BeastResponse = http::response<http::string_body>;
 
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+// The first read of a request: a whole small request in one go.
+constexpr std::size_t kFirstReadBytes = 16 * 1024;
 // After an error response the server half-closes and reads what the client is still sending
 // (up to these bounds) before closing: closing with unread data would make the kernel send a
 // reset, and the client would likely lose the response it has not read yet.
@@ -299,7 +301,7 @@ class Server {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), idle_timer_(stream_.get_executor()) {}
+      : server_(server), stream_(std::move(socket)) {}
   ~Session() { server_.remove(this); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -329,20 +331,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void next_request() {
     if (server_.stopping()) return close();
     if (buffer_.size() > 0) return read_header();  // pipelined request already buffered
-    // Wait for the first byte separately, so that idle connections can be told apart from ones
-    // with a request under way (the former are closed on shutdown, the latter are served).
+    // The first bytes are read separately, so that idle connections can be told apart from ones
+    // with a request under way (the former are closed on shutdown, the latter are served), and
+    // so that the idle timeout applies until they come, the read timeout after. A plain read
+    // rather than a readiness wait: Asio then needs no epoll_ctl per request.
     phase_ = Phase::kIdle;
-    const auto wait = ++idle_waits_;  // a stale expiry of an earlier wait must not close this one
-    idle_timer_.expires_after(server_.options().idle_timeout);
-    idle_timer_.async_wait([self = shared_from_this(), wait](error_code ec) {
-      if (!ec && self->phase_ == Phase::kIdle && self->idle_waits_ == wait) self->close();
-    });
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
-      self->idle_timer_.cancel();
-      if (self->phase_ != Phase::kIdle) return;
-      if (ec) return self->close();
-      self->read_header();
-    });
+    stream_.expires_after(server_.options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              if (self->phase_ != Phase::kIdle) return;  // closed meanwhile
+                              if (ec) return self->close();  // idle timeout, or the client left
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
@@ -858,13 +859,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     phase_ = Phase::kClosing;
     upload_.reset();  // an upload not committed by now never will be
-    idle_timer_.cancel();
     stream_.close();
   }
 
   Server& server_;
   beast::tcp_stream stream_;
-  asio::steady_timer idle_timer_;
   beast::flat_buffer buffer_;
   // Exactly one of these holds the request being read: the head parser until the head is in,
   // then the one it was turned into.
@@ -874,7 +873,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<BeastResponse> response_;  // alive until its write completes
   std::string wire_;                       // an Api response being written
   Phase phase_ = Phase::kStarting;
-  std::uint64_t idle_waits_ = 0;
   std::chrono::steady_clock::time_point request_started_;
   std::array<char, 4096> drain_buffer_{};
 
