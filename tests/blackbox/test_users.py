@@ -8,15 +8,17 @@ Python 3 standard library only. Run from tests/blackbox:
 
 import http.client
 import json
+import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
 import unittest
 import uuid
 
-from sbapi_server import SbapiServer, request_on, parse_raw_response
+from sbapi_server import SbapiServer, parse_raw_response, request_on, sbapi_bin
 
 NINETY_DAYS = 90 * 86400
 MAX_BODY = 64 * 1024
@@ -826,6 +828,19 @@ class PersistenceTest(unittest.TestCase):
         srv2 = self.start()
         self.check(srv2, expected, deleted)
         self.assertEqual(srv2.stop(signal.SIGTERM), 0, srv2.stderr_text())
+
+    def test_a_second_process_on_the_same_data_dir_is_refused(self):
+        # The server caches items in memory, so a second writer of the same file must not start.
+        if os.environ.get("SBAPI_NO_DATA_DIR") == "1":
+            self.skipTest("the backend keeps no data dir (the rerun on aws)")
+        srv = self.start()
+        expected, deleted = self.populate(srv)
+        second = subprocess.run([sbapi_bin(), "serve", "--port", "0", "--data-dir", self.data_dir],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(second.returncode, 1, second.stdout + second.stderr)
+        self.assertIn("in use by another sbapi process", second.stderr)
+        self.check(srv, expected, deleted)  # the first one serves on, its data intact
+        self.assertEqual(srv.stop(signal.SIGTERM), 0, srv.stderr_text())
 
     def test_sigterm_on_idle_server_exits_zero(self):
         srv = self.start()
