@@ -3,8 +3,12 @@
 //
 //   BM_RouterDispatch          Router::match of GET /users/{id} among every route `serve` has
 //   BM_UserParseSerialize      Boost.JSON: parse a user document, serialize it back
-//   BM_SqliteGet               Api::handle GET /users/{id} over SQLite (file in a temp dir)
+//   BM_SqliteGet               Api::handle GET /users/{id} over a SqliteTable (file in a temp
+//                              dir; its item cache on, as in `serve`: mostly hits)
 //   BM_SqlitePost              Api::handle POST /users, a new user each time (durable write)
+//   BM_SqlitePostConcurrent    the same from 16 threads at once on one database file: durable
+//                              POSTs per second with concurrent writers (items/s is the total of
+//                              all threads); posts_per_commit = POSTs sharing one COMMIT
 //   BM_SigV4Presign            sigv4::presign_url of a PUT with a signed Content-Type
 //   BM_CoreGetNoopStore        Api::handle GET /users/{id} over a table that returns a fixed
 //                              item: what the core adds per request (access log to /dev/null)
@@ -21,10 +25,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -337,49 +343,6 @@ int preload_users(const char* data_dir, const char* count_text) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  if (argc == 4 && std::string_view(argv[1]) == "--preload-users") {
-    return preload_users(argv[2], argv[3]);
-  }
-  const char* base = std::getenv("SBAPI_BENCH_TMPDIR");
-  std::string pattern = (base != nullptr && *base != '\0') ? base : "/tmp";
-  pattern += "/sbapi-bench-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    std::perror("sbapi_bench: mkdtemp");
-    return 1;
-  }
-  temp_root() = pattern;
-  const char* ram = std::getenv("SBAPI_BENCH_RAMDIR");
-  if (ram != nullptr && *ram != '\0') ram_root() = ram;
-
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  int rc = 0;
-  try {
-    benchmark::RunSpecifiedBenchmarks();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sbapi_bench: %s\n", e.what());
-    rc = 1;
-  }
-  benchmark::Shutdown();
-  g_read_world.reset();  // close the databases before their directories go
-  g_write_world.reset();
-  std::error_code ignored;
-  std::filesystem::remove_all(temp_root(), ignored);
-  if (!ram_root().empty()) std::filesystem::remove_all(ram_root() / "sqlite-read", ignored);
-  return rc;
-}
-
-// ---- concurrent writers (issue #6: group commit) ---------------------------------------------
-//
-//   BM_SqlitePostConcurrent    BM_SqlitePost from 16 threads at once on the same database file:
-//                              durable POST /users per second with concurrent writers (items/s
-//                              is the total of all threads; wall time). posts_per_commit: the
-//                              mean number of POSTs that shared one COMMIT (group commit).
-// (Appended as a block, with its own includes, so the rows above stay untouched.)
-#include <atomic>
-#include <mutex>
-
 namespace {
 
 // Every thread runs the code before its first iteration, so the shared world is built once.
@@ -419,3 +382,36 @@ void BM_SqlitePostConcurrent(benchmark::State& state) {
 BENCHMARK(BM_SqlitePostConcurrent)->Threads(16)->UseRealTime();
 
 }  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 4 && std::string_view(argv[1]) == "--preload-users") {
+    return preload_users(argv[2], argv[3]);
+  }
+  const char* base = std::getenv("SBAPI_BENCH_TMPDIR");
+  std::string pattern = (base != nullptr && *base != '\0') ? base : "/tmp";
+  pattern += "/sbapi-bench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::perror("sbapi_bench: mkdtemp");
+    return 1;
+  }
+  temp_root() = pattern;
+  const char* ram = std::getenv("SBAPI_BENCH_RAMDIR");
+  if (ram != nullptr && *ram != '\0') ram_root() = ram;
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  int rc = 0;
+  try {
+    benchmark::RunSpecifiedBenchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sbapi_bench: %s\n", e.what());
+    rc = 1;
+  }
+  benchmark::Shutdown();
+  g_read_world.reset();  // close the databases before their directories go
+  g_write_world.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(temp_root(), ignored);
+  if (!ram_root().empty()) std::filesystem::remove_all(ram_root() / "sqlite-read", ignored);
+  return rc;
+}

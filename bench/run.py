@@ -178,7 +178,9 @@ def run_micro(bench_bin, out_dir, tmp_parent, repetitions):
             continue  # a single run (no repetitions): keep the first
         scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
         medians[name] = {"real_ns": b["real_time"] * scale, "cpu_ns": b["cpu_time"] * scale,
-                         "iterations": b["iterations"]}
+                         "iterations": b["iterations"],
+                         "items_per_second": b.get("items_per_second"),
+                         "posts_per_commit": b.get("posts_per_commit")}
     return {"context": data.get("context", {}), "median": medians}
 
 
@@ -497,9 +499,18 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None):
 
         micro_row("BM_RouterDispatch", "router dispatch (GET /users/{id})", key="router")
         micro_row("BM_UserParseSerialize", "user JSON parse + serialize", key="json_user")
-        micro_row("BM_SqliteGet", "GET handler over SQLite (Api::handle)", key="sqlite_get")
+        micro_row("BM_SqliteGet", "GET handler over SqliteTable, item cache on (Api::handle)",
+                  key="sqlite_get")
         micro_row("BM_SqlitePost", "POST handler over SQLite (fsync'd)", wall=True,
                   key="sqlite_post")
+        concurrent = med.get("BM_SqlitePostConcurrent")
+        if concurrent and concurrent.get("items_per_second"):
+            per_commit = concurrent.get("posts_per_commit")
+            row("POST handler, 16 threads at once (group commit)",
+                "%s POSTs/s%s" % (fmt_rate(concurrent["items_per_second"]),
+                                  "  %.1f POSTs per COMMIT" % per_commit if per_commit else ""),
+                "—", "wall", key="sqlite_post_concurrent",
+                number=concurrent["items_per_second"], unit="ops/s")
         micro_row("BM_SigV4Presign", "SigV4 presign_url (PUT)", key="presign")
         micro_row("BM_CoreGetNoopStoreNoLog", "handler's own cost per GET, no access log",
                   key="core_get_nolog")
