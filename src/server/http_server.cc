@@ -61,7 +61,7 @@ using BeastResponse = http::response<http::string_body>;
 
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 // The first read of a request: a whole small request in one go.
-constexpr std::size_t kFirstReadBytes = 16 * 1024;
+constexpr std::size_t kFirstReadBytes = 4 * 1024;
 // After an error response the server half-closes and reads what the client is still sending
 // (up to these bounds) before closing: closing with unread data would make the kernel send a
 // reset, and the client would likely lose the response it has not read yet.
@@ -300,8 +300,7 @@ class Server {
 // string_body parser for the Api, or as a buffer_body parser for an object upload.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {}
+  Session(Server& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
   ~Session() { server_.remove(this); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
