@@ -45,6 +45,7 @@ TEST(BufferedAccessLog, WritesEveryLineCompleteAndInOrderPerThread) {
     // A tiny bound forces back-pressure as well.
     BufferedAccessLog log(file.get(), std::chrono::microseconds(50), 4096);
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&log, t] {
         for (int i = 0; i < kPerThread; ++i) {

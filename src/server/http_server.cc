@@ -425,7 +425,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto loop = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
       asio::post(*pool, [self = shared_from_this(), loop = std::move(loop),
                          request = std::move(request), version, keep_alive, head]() mutable {
-        Response response = self->call_api(std::move(request));
+        Response response = self->call_api(request);
         asio::post(loop, [self = std::move(self), response = std::move(response), version,
                           keep_alive, head]() mutable {
           self->respond(std::move(response), version, keep_alive, head);
@@ -433,13 +433,13 @@ class Session : public std::enable_shared_from_this<Session> {
       });
       return;
     }
-    respond(call_api(std::move(request)), version, keep_alive, head);
+    respond(call_api(request), version, keep_alive, head);
   }
 
   // Thread-safe: may run on the blocking pool.
-  Response call_api(Request&& request) {
+  Response call_api(const Request& request) {
     try {
-      return server_.api().handle(std::move(request));
+      return server_.api().handle(request);
     } catch (const std::exception& e) {
       // The Api turns its own failures into responses; this is only a last resort.
       log_event("error", "unhandled exception in request", {{"detail", e.what()}});

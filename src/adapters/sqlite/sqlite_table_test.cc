@@ -393,8 +393,10 @@ TEST_F(SqliteTableTest, UnderConcurrentWritesTheCacheAgreesWithSqlite) {
   // Eight threads read and write twenty keys at random; afterwards every key must read the same
   // through the cache as through a second table over the same file without one.
   constexpr int kKeys = 20;
+  constexpr int kThreads = 8;
   std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([this, t] {
       unsigned state = 12345u + static_cast<unsigned>(t);
       auto next = [&state] { return state = state * 1103515245u + 12345u, (state >> 16) % 1000; };
