@@ -147,6 +147,7 @@ int run_serve(const ServeOptions& options) {
                        .port = options.port,
                        .threads = options.threads,
                        .blocking_threads = options.blocking_threads,
+                       .async_api = true,  // SQLite's group commit completes writes itself
                        .stop_on_signals = true,
                        .objects = &endpoint});
     auto port = server.start();

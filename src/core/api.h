@@ -48,9 +48,22 @@ class Api {
 
   Response handle(const Request& request, const RequestContext& context = {});
 
+  // `handle` for a caller that must not wait on storage (an event loop): a route with an
+  // asynchronous handler (POST /users: Table::put_if_absent_async) answers through `done` when
+  // its storage completes, maybe later and on the storage's thread; every other request is
+  // answered before this returns. Either way `done` is called exactly once, with the same
+  // response, headers and access-log line `handle` would give.
+  void handle_async(const Request& request, const RequestContext& context, Respond done);
+
+  // Whether `handle_async` of this request could complete later (its route is asynchronous).
+  [[nodiscard]] bool is_async(std::string_view method, std::string_view path) const;
+
   [[nodiscard]] const Router& router() const { return router_; }
 
  private:
+  void dispatch(const Request& request, const RequestContext& context, bool allow_async,
+                Respond done);
+
   const Clock& clock_;
   std::unique_ptr<UsersHandlers> users_;
   std::unique_ptr<AssetsHandlers> assets_;

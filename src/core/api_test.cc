@@ -4,7 +4,12 @@
 
 #include <boost/json/parse.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
@@ -114,6 +119,52 @@ TEST_F(ApiTest, HealthAnswersOk) {
   auto r = call("GET", "/health");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(boost::json::parse(r.body).at("status"), "ok");
+}
+
+// ---- handle_async ----
+
+TEST_F(ApiTest, OnlyTheAsynchronousRoutesSaySo) {
+  EXPECT_TRUE(api->is_async("POST", "/users"));
+  EXPECT_FALSE(api->is_async("GET", "/users/u1"));
+  EXPECT_FALSE(api->is_async("PUT", "/users/u1"));
+  EXPECT_FALSE(api->is_async("POST", "/nope"));
+}
+
+TEST_F(ApiTest, AnAsynchronousCreateAnswersOnceWithTheUsualHeadersAndLogLine) {
+  Request r;
+  r.method = "POST";
+  r.path = "/users";
+  r.body = R"({"userId":"async-1","email":"a@example.com"})";
+  std::promise<Response> answered;
+  std::atomic<int> calls{0};
+  api->handle_async(r, {}, [&](Response response) {
+    if (++calls == 1) answered.set_value(std::move(response));
+  });
+  auto future = answered.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const Response response = future.get();
+  EXPECT_EQ(response.status, 201) << response.body;
+  ASSERT_NE(response.header("x-request-id"), nullptr);
+  ASSERT_NE(response.header("access-control-allow-origin"), nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a second answer would show
+  EXPECT_EQ(calls.load(), 1);
+  ASSERT_EQ(log.lines.size(), 1u);
+  EXPECT_EQ(log.lines[0].route, "/users");
+  EXPECT_EQ(log.lines[0].status, 201);
+  EXPECT_EQ(log.lines[0].request_id, *response.header("x-request-id"));
+  EXPECT_EQ(call("GET", "/users/async-1").status, 200);  // stored
+}
+
+TEST_F(ApiTest, AnAsynchronousRouteRefusingTheRequestAnswersAtOnce) {
+  Request r;
+  r.method = "POST";
+  r.path = "/users";
+  r.body = R"({"userId":"bad id!","email":"a@example.com"})";
+  std::optional<Response> answer;
+  api->handle_async(r, {}, [&](Response response) { answer = std::move(response); });
+  ASSERT_TRUE(answer) << "a 400 needs no storage, so it comes before handle_async returns";
+  EXPECT_EQ(answer->status, 400);
+  ASSERT_EQ(log.lines.size(), 1u);
 }
 
 TEST(AccessLogFormat, IsOneJsonObjectWithTheAgreedFieldsAndNothingElse) {

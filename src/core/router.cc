@@ -63,11 +63,12 @@ std::string_view PathParams::get(std::string_view name) const {
   return {};
 }
 
-void Router::add(std::string method, std::string path_template, Handler handler) {
+void Router::add(std::string method, std::string path_template, Handler handler,
+                 AsyncHandler async) {
   std::vector<std::string> segments;
   for (auto s : split_path(path_template)) segments.emplace_back(s);
-  entries_.push_back(
-      {std::move(method), std::move(path_template), std::move(segments), std::move(handler)});
+  entries_.push_back({std::move(method), std::move(path_template), std::move(segments),
+                      std::move(handler), std::move(async)});
 }
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
@@ -92,6 +93,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     if (entry.method == method) {
       result.kind = Match::Kind::kFound;
       result.handler = &entry.handler;
+      if (entry.async_handler) result.async_handler = &entry.async_handler;
       result.params = std::move(params);
       result.route = entry.path_template;
       return result;

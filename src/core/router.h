@@ -29,6 +29,9 @@ class PathParams {
 };
 
 using Handler = std::function<Response(const Request&, const PathParams&)>;
+// A handler that may answer later, on another thread: it calls `respond` exactly once.
+using Respond = std::function<void(Response)>;
+using AsyncHandler = std::function<void(const Request&, const PathParams&, Respond)>;
 
 struct Route {
   std::string method;
@@ -37,15 +40,18 @@ struct Route {
 
 class Router {
  public:
-  void add(std::string method, std::string path_template, Handler handler);
+  // `async` (optional): the same route for callers that must not wait (Api::handle_async).
+  void add(std::string method, std::string path_template, Handler handler,
+           AsyncHandler async = nullptr);
 
   struct Match {
     enum class Kind { kFound, kNotFound, kMethodNotAllowed };
     Kind kind = Kind::kNotFound;
-    const Handler* handler = nullptr;  // kFound only
-    PathParams params;                 // kFound only
-    std::string_view route;            // the template, for logs; kFound and kMethodNotAllowed
-    std::string allow;                 // kMethodNotAllowed only, e.g. "GET, PUT, DELETE"
+    const Handler* handler = nullptr;             // kFound only
+    const AsyncHandler* async_handler = nullptr;  // kFound, when the route has one
+    PathParams params;                            // kFound only
+    std::string_view route;  // the template, for logs; kFound and kMethodNotAllowed
+    std::string allow;       // kMethodNotAllowed only, e.g. "GET, PUT, DELETE"
   };
   [[nodiscard]] Match match(std::string_view method, std::string_view path) const;
 
@@ -58,6 +64,7 @@ class Router {
     std::string path_template;
     std::vector<std::string> segments;  // "{id}" for a parameter
     Handler handler;
+    AsyncHandler async_handler;
   };
   std::vector<Entry> entries_;
 };

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,6 +92,13 @@ class Table {
 
   // Stores `item` only if no (visible) item has its key: `attribute_not_exists(key)`.
   virtual StoreResult<PutResult> put_if_absent(const Item& item) = 0;
+
+  // put_if_absent for a caller that must not wait: `done` gets the same result, exactly once,
+  // maybe later and on another thread. The default calls put_if_absent and completes before it
+  // returns (so it waits after all); an adapter whose writes complete on their own (SQLite's
+  // group commit) overrides it. `done` must be short: it may run on the adapter's thread.
+  using PutDone = std::function<void(StoreResult<PutResult>)>;
+  virtual void put_if_absent_async(const Item& item, PutDone done) { done(put_if_absent(item)); }
 
   // Applies `update` only if the item exists (`attribute_exists(key)`), returning the new item;
   // nullopt when it does not exist, in which case nothing is written.

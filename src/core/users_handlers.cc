@@ -44,7 +44,11 @@ Response invalid_user_id() {
 }  // namespace
 
 void UsersHandlers::register_routes(Router& router) {
-  router.add("POST", "/users", [this](const Request& r, const PathParams&) { return create(r); });
+  router.add(
+      "POST", "/users", [this](const Request& r, const PathParams&) { return create(r); },
+      [this](const Request& r, const PathParams&, Respond respond) {
+        create_async(r, std::move(respond));
+      });
   router.add("GET", "/users/{id}",
              [this](const Request&, const PathParams& p) { return get(p.get("id")); });
   router.add("PUT", "/users/{id}",
@@ -54,25 +58,39 @@ void UsersHandlers::register_routes(Router& router) {
 }
 
 Response UsersHandlers::create(const Request& request) {
+  auto user = new_user(request);
+  if (!user) return std::move(user.error());
+  return create_response(users_.put_if_absent(*user));
+}
+
+void UsersHandlers::create_async(const Request& request, Respond respond) {
+  auto user = new_user(request);
+  if (!user) return respond(std::move(user.error()));
+  users_.put_if_absent_async(*user, [respond = std::move(respond)](StoreResult<PutResult> put) {
+    respond(create_response(std::move(put)));
+  });
+}
+
+std::expected<Item, Response> UsersHandlers::new_user(const Request& request) const {
   auto body = parse_object_body(request);
-  if (!body) return std::move(body.error());
+  if (!body) return std::unexpected(std::move(body.error()));
 
   for (const auto& [name, value] : *body) {
     if (name != "userId" && !contains(kEditableFields, name)) {
       if (contains(kServerOwnedFields, name)) {
-        return error_response(400, std::string(name) + " is set by the server");
+        return std::unexpected(error_response(400, std::string(name) + " is set by the server"));
       }
-      return error_response(400, "Unknown field: " + std::string(name));
+      return std::unexpected(error_response(400, "Unknown field: " + std::string(name)));
     }
   }
   const auto* user_id = body->if_contains("userId");
   const auto* email = body->if_contains("email");
   if (user_id == nullptr || email == nullptr) {
-    return error_response(400, "userId and email are required");
+    return std::unexpected(error_response(400, "userId and email are required"));
   }
-  if (!user_id->is_string()) return error_response(400, "userId must be a string");
-  if (!is_valid_id(user_id->get_string())) return invalid_user_id();
-  if (auto bad = check_editable_fields(*body)) return std::move(*bad);
+  if (!user_id->is_string()) return std::unexpected(error_response(400, "userId must be a string"));
+  if (!is_valid_id(user_id->get_string())) return std::unexpected(invalid_user_id());
+  if (auto bad = check_editable_fields(*body)) return std::unexpected(std::move(*bad));
 
   const std::int64_t now = clock_.now_seconds();
   object user;
@@ -82,8 +100,10 @@ Response UsersHandlers::create(const Request& request) {
   }
   user["createdAt"] = now;
   user["ttl"] = now + kUserTtlSeconds;
+  return user;
+}
 
-  auto put = users_.put_if_absent(user);
+Response UsersHandlers::create_response(StoreResult<PutResult> put) {
   if (!put) return store_failure_response(put.error());
   if (put->created) {
     return json_response(201, object{{"message", "User created"}, {"user", std::move(put->item)}});

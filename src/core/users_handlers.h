@@ -8,6 +8,8 @@
 //    any unknown field, is a 400.
 #pragma once
 
+#include <expected>
+
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/router.h"
@@ -25,11 +27,17 @@ class UsersHandlers {
   void register_routes(Router& router);
 
   Response create(const Request& request);
+  // create for a caller that must not wait for the write (Table::put_if_absent_async).
+  void create_async(const Request& request, Respond respond);
   Response get(std::string_view user_id);
   Response update(std::string_view user_id, const Request& request);
   Response remove(std::string_view user_id);
 
  private:
+  // The new user a POST asks for, or the 400 that refuses it.
+  std::expected<Item, Response> new_user(const Request& request) const;
+  static Response create_response(StoreResult<PutResult> put);
+
   Table& users_;
   const Clock& clock_;
 };

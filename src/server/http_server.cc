@@ -245,6 +245,14 @@ class Server {
   const HttpServerOptions& options() const { return options_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
+  // Whether the Api answers this request from its storage's thread (see the contract).
+  bool answers_later(const Request& request) const {
+    if (!options_.async_api) return false;
+    const bool read =
+        request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS";
+    return !read && api_.is_async(request.method, request.path);
+  }
+
   // The pool for requests that may block (see the contract), or null when there is none.
   asio::thread_pool* blocking_pool_for(std::string_view method) {
     if (!blocking_) return nullptr;
@@ -419,6 +427,20 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = message.method() == http::verb::head;
 
     Request request = to_request(std::move(message));
+    if (server_.answers_later(request)) {
+      // The Api answers from its storage's thread once the write is committed; until then the
+      // loop serves other connections, and counts this as work in progress (a graceful stop
+      // waits for it). An answer given at once (a 400) is written at once.
+      auto loop = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+      call_api_async(request, [self = shared_from_this(), loop = std::move(loop), version,
+                               keep_alive, head](Response response) mutable {
+        asio::dispatch(loop, [self = std::move(self), response = std::move(response), version,
+                              keep_alive, head]() mutable {
+          self->respond(std::move(response), version, keep_alive, head);
+        });
+      });
+      return;
+    }
     if (auto* pool = server_.blocking_pool_for(request.method)) {
       // The loop counts this as work in progress until the response is back on it, so a
       // graceful stop waits for it.
@@ -434,6 +456,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     respond(call_api(request), version, keep_alive, head);
+  }
+
+  void call_api_async(const Request& request, Respond done) {
+    try {
+      return server_.api().handle_async(request, {}, std::move(done));
+    } catch (const std::exception& e) {
+      // As in call_api; the Api answers at most once, so this cannot answer twice.
+      log_event("error", "unhandled exception in request", {{"detail", e.what()}});
+    }
   }
 
   // Thread-safe: may run on the blocking pool.

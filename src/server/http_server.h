@@ -48,6 +48,9 @@
 //   meanwhile, and many writes can wait on the same flush (the SQLite adapter commits
 //   concurrent writes together). Without the pool all of these run on the loop and hold up its
 //   other connections meanwhile (the first loop's also holds up accepting).
+// - Asynchronous writes: with `async_api`, a write whose route the Api can answer later
+//   (`Api::is_async`, e.g. POST /users) is handed to `Api::handle_async` on the loop, and the
+//   response is written when the storage's thread answers (no thread waits for the write).
 // - Graceful stop: stop accepting, close idle connections at once, let requests in flight (object
 //   uploads and downloads included) be answered (with `Connection: close`) and written, then
 //   `run()` returns. Whatever is still
@@ -83,6 +86,10 @@ struct HttpServerOptions {
   // With blocking threads: also send reads (GET, HEAD, OPTIONS) there, for backends where a read
   // waits on the network (DynamoDB); otherwise only writes go.
   bool offload_reads = false;
+  // The Api's asynchronous routes (Api::handle_async) are called on the loops: set it when
+  // their storage really completes on its own (SQLite's group commit), not when it would
+  // block the loop (the Table default).
+  bool async_api = false;
   std::size_t max_body_bytes = kMaxBodyBytes;
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds read_timeout{30'000};

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
@@ -50,7 +51,15 @@ std::string get(std::string_view target) {
 // table's.
 class GatedTable final : public Table {
  public:
-  explicit GatedTable(Table& inner) : inner_(inner), gate_(opened_.get_future().share()) {}
+  // `async`: put_if_absent_async completes from a thread of its own (as SQLite's write queue
+  // does) instead of the Table default, which waits.
+  explicit GatedTable(Table& inner, bool async = false)
+      : inner_(inner), async_(async), gate_(opened_.get_future().share()) {}
+  ~GatedTable() override {
+    for (auto& worker : workers_) worker.join();
+  }
+  GatedTable(const GatedTable&) = delete;
+  GatedTable& operator=(const GatedTable&) = delete;
   void open_gate() { opened_.set_value(); }
   int writes_waiting() const { return waiting_.load(); }
 
@@ -62,6 +71,10 @@ class GatedTable final : public Table {
     --waiting_;
     return inner_.put_if_absent(item);
   }
+  void put_if_absent_async(const Item& item, PutDone done) override {
+    if (!async_) return Table::put_if_absent_async(item, std::move(done));
+    workers_.emplace_back([this, item, done = std::move(done)] { done(put_if_absent(item)); });
+  }
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override {
     return inner_.update_if_exists(key, update);
@@ -72,6 +85,8 @@ class GatedTable final : public Table {
 
  private:
   Table& inner_;
+  const bool async_;
+  std::vector<std::thread> workers_;  // started on the server's loop, joined here
   std::promise<void> opened_;
   std::shared_future<void> gate_;
   std::atomic<int> waiting_{0};
@@ -476,6 +491,48 @@ TEST_F(HttpServerTest, StopWaitsForAWriteOnTheBlockingPool) {
   EXPECT_EQ(created->status, 201) << created->body;
   EXPECT_EQ(lower(created->header("connection")), "close");
   EXPECT_TRUE(run_returned_within(3s));
+}
+
+TEST_F(HttpServerTest, AnAsynchronousWriteLeavesItsLoopFree) {
+  // No blocking pool and one loop: only the asynchronous path can answer the GET meanwhile.
+  GatedTable gated(*users_, /*async=*/true);
+  api_ = std::make_unique<Api>(gated, clock_, log_);
+  ASSERT_NO_FATAL_FAILURE(start_server({.async_api = true}, /*threads=*/1));
+  Client writer(port_);
+  ASSERT_TRUE(writer.send(post_user("async")));
+  ASSERT_TRUE(eventually([&] { return gated.writes_waiting() == 1; }));
+
+  Client reader(port_);
+  ASSERT_TRUE(reader.send(get("/health")));
+  auto health = reader.read_response();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+
+  gated.open_gate();
+  auto created = writer.read_response();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_FALSE(created->header("x-request-id").empty());
+  server_->stop();  // before `gated` goes
+  runner_.join();
+}
+
+TEST_F(HttpServerTest, StopWaitsForAnAsynchronousWrite) {
+  GatedTable gated(*users_, /*async=*/true);
+  api_ = std::make_unique<Api>(gated, clock_, log_);
+  ASSERT_NO_FATAL_FAILURE(start_server({.async_api = true}));
+  Client writer(port_);
+  ASSERT_TRUE(writer.send(post_user("async-late")));
+  ASSERT_TRUE(eventually([&] { return gated.writes_waiting() == 1; }));
+  server_->stop();
+  EXPECT_FALSE(run_returned_within(300ms));
+  gated.open_gate();
+  auto created = writer.read_response();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(lower(created->header("connection")), "close");
+  EXPECT_TRUE(run_returned_within(3s));
+  runner_.join();
 }
 
 TEST_F(HttpServerTest, ConnectionsAreSpreadOverEveryLoop) {

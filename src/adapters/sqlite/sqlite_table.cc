@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <memory>
 
 #include "adapters/sqlite/item_cache.h"
 #include "adapters/sqlite/sqlite_connection.h"
@@ -114,6 +115,49 @@ struct SqliteTable::Impl {
   // For writes: the database's group commit (write_queue.h).
   sqlite::WriteQueue& writes() { return db.impl().writes; }
 
+  StoreResult<std::string_view> key_of(const Item& item) const {
+    const auto* key = item.if_contains(schema.key);
+    if (key == nullptr || !key->is_string()) {
+      return std::unexpected(internal("item has no string key " + schema.key));
+    }
+    return std::string_view(key->get_string());
+  }
+
+  // put_if_absent's statements, run in a batch of the write queue (under the write lock).
+  StoreResult<PutResult> insert_or_read(Connection& conn, std::string_view key,
+                                        const std::string& text, const Item& item,
+                                        std::int64_t now) {
+    {
+      auto stmt = conn.prepare(insert_sql);
+      if (!stmt) return std::unexpected(stmt.error());
+      stmt->bind(1, now);
+      stmt->bind(2, key);
+      stmt->bind(3, text);
+      int rc = stmt->step();
+      if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent"));
+      if (conn.changes() == 1) return PutResult{true, item};
+    }
+    // A visible item holds the key. The batch holds the write lock, so it is still there (an
+    // earlier write of the same batch included).
+    auto stmt = conn.prepare(select_existing_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, now);
+    stmt->bind(2, key);
+    int rc = stmt->step();
+    if (rc == SQLITE_DONE) return std::unexpected(internal("put_if_absent: conflict without item"));
+    if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "put_if_absent read"));
+    auto existing = parse_item(stmt->column_text(0));
+    if (!existing) return std::unexpected(existing.error());
+    return PutResult{false, std::move(*existing)};
+  }
+
+  // After a put's batch: the cache learns the stored item (or forgets the key).
+  void end_put(std::string_view key, const StoreResult<PutResult>& result, const std::string& text,
+               const Item& item) {
+    const bool stored = result && result->created;
+    cache.end_write(key, stored ? &text : nullptr, expiry_of(item));
+  }
+
   StoreResult<Page> read_page(Statement& stmt, std::size_t limit) {
     Page page;
     int rc;
@@ -220,41 +264,45 @@ StoreResult<std::optional<Item>> SqliteTable::get(std::string_view key) {
 }
 
 StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
-  const auto* key_value = item.if_contains(impl_->schema.key);
-  if (key_value == nullptr || !key_value->is_string()) {
-    return std::unexpected(internal("item has no string key " + impl_->schema.key));
-  }
-  const std::string_view key = key_value->get_string();
+  auto key = impl_->key_of(item);
+  if (!key) return std::unexpected(key.error());
   const std::string text = boost::json::serialize(item);
   const std::int64_t now = impl_->clock.now_seconds();
-  impl_->cache.begin_write(key);
-  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<PutResult> {
-    {
-      auto stmt = conn.prepare(impl_->insert_sql);
-      if (!stmt) return std::unexpected(stmt.error());
-      stmt->bind(1, now);
-      stmt->bind(2, key);
-      stmt->bind(3, text);
-      int rc = stmt->step();
-      if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent"));
-      if (conn.changes() == 1) return PutResult{true, item};
-    }
-    // A visible item holds the key. The batch holds the write lock, so it is still there (an
-    // earlier write of the same batch included).
-    auto stmt = conn.prepare(impl_->select_existing_sql);
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, now);
-    stmt->bind(2, key);
-    int rc = stmt->step();
-    if (rc == SQLITE_DONE) return std::unexpected(internal("put_if_absent: conflict without item"));
-    if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "put_if_absent read"));
-    auto existing = parse_item(stmt->column_text(0));
-    if (!existing) return std::unexpected(existing.error());
-    return PutResult{false, std::move(*existing)};
-  });
-  const bool stored = result && result->created;
-  impl_->cache.end_write(key, stored ? &text : nullptr, impl_->expiry_of(item));
+  impl_->cache.begin_write(*key);
+  auto result = impl_->writes().write(
+      [&](Connection& conn) { return impl_->insert_or_read(conn, *key, text, item, now); });
+  impl_->end_put(*key, result, text, item);
   return result;
+}
+
+void SqliteTable::put_if_absent_async(const Item& item, PutDone done) {
+  auto key = impl_->key_of(item);
+  if (!key) return done(std::unexpected(key.error()));
+  // What the write and its completion need outlives this call: the queue runs them later.
+  struct Put {
+    std::string key;
+    std::string text;
+    Item item;
+    std::int64_t now = 0;
+    std::optional<PutResult> result;
+  };
+  auto put = std::make_shared<Put>(
+      Put{std::string(*key), boost::json::serialize(item), item, impl_->clock.now_seconds(), {}});
+  impl_->cache.begin_write(put->key);
+  Impl* impl = impl_.get();
+  impl->writes().submit(
+      [impl, put](Connection& conn) -> std::expected<void, StoreError> {
+        auto result = impl->insert_or_read(conn, put->key, put->text, put->item, put->now);
+        if (!result) return std::unexpected(std::move(result.error()));
+        put->result = std::move(*result);
+        return {};
+      },
+      [impl, put, done = std::move(done)](std::expected<void, StoreError> committed) {
+        StoreResult<PutResult> result = committed ? StoreResult<PutResult>(std::move(*put->result))
+                                                  : std::unexpected(std::move(committed.error()));
+        impl->end_put(put->key, result, put->text, put->item);
+        done(std::move(result));
+      });
 }
 
 StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view key,

@@ -41,6 +41,8 @@ class SqliteTable final : public Table {
   [[nodiscard]] const TableSchema& schema() const override;
   StoreResult<std::optional<Item>> get(std::string_view key) override;
   StoreResult<PutResult> put_if_absent(const Item& item) override;
+  // Completes on the write queue's thread once the batch is committed (write_queue.h, submit).
+  void put_if_absent_async(const Item& item, PutDone done) override;
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override;
   StoreResult<bool> remove(std::string_view key) override;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -440,6 +441,41 @@ TEST_F(SqliteTableTest, ASecondOpenOfTheDataDirIsRefused) {
   db.reset();  // the lock goes with the database…
   auto third = SqliteDatabase::open(dir.path());
   EXPECT_TRUE(third) << third.error().detail;  // …so the directory opens again
+}
+
+// ---- put_if_absent_async: completes on the write queue's thread ----
+
+StoreResult<PutResult> put_async(Table& table, const Item& item) {
+  std::promise<StoreResult<PutResult>> promise;
+  auto future = promise.get_future();
+  table.put_if_absent_async(
+      item, [&promise](StoreResult<PutResult> r) { promise.set_value(std::move(r)); });
+  EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  return future.get();
+}
+
+TEST_F(SqliteTableTest, PutIfAbsentAsyncCreatesOnceThenReturnsTheExistingItem) {
+  auto first = put_async(*table, user("a1", "first@b.c"));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_TRUE(first->created);
+  auto second = put_async(*table, user("a1", "second@b.c"));
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->item.at("email"), "first@b.c");
+  auto got = table->get("a1");  // through the item cache, which the write filled
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->at("email"), "first@b.c");
+  auto uncached = SqliteTable::open(*db, users_schema(), clock, /*cache_bytes=*/0);
+  ASSERT_TRUE(uncached);
+  auto stored = (*uncached)->get("a1");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->at("email"), "first@b.c");
+}
+
+TEST_F(SqliteTableTest, PutIfAbsentAsyncOfAnItemWithoutItsKeyFailsAtOnce) {
+  auto result = put_async(*table, object{{"email", "no-id@b.c"}});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, StoreError::Kind::kInternal);
 }
 
 }  // namespace

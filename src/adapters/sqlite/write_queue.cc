@@ -43,28 +43,96 @@ std::expected<void, StoreError> run_guarded(const WriteQueue::Write& write, Conn
 
 }  // namespace
 
+WriteQueue::WriteQueue(ConnectionPool& writer, std::size_t max_batch)
+    : writer_(writer),
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      committer_([this] { run_committer(); }) {
+  batch_.reserve(max_batch_);
+}
+
+WriteQueue::~WriteQueue() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  committer_wake_.notify_one();
+  committer_.join();  // once every submitted write is complete
+}
+
 std::expected<void, StoreError> WriteQueue::run(const Write& write) {
   Writer self(write);
   std::unique_lock lock(mutex_);
   queue_.push_back(&self);
   while (!self.done && queue_.front() != &self) self.wake.wait(lock);
   if (self.done) return std::move(*self.result);  // a leader ran it
+  lead(lock, &self);
+  return std::move(*self.result);
+}
 
-  // The leader: everything queued so far (up to max_batch_) goes into one transaction. Writers
-  // arriving meanwhile queue behind it and form the next batch.
+void WriteQueue::submit(Write write, Completion done) {
+  auto* writer = new Writer(std::move(write), std::move(done));  // owned by the queue until done
+  bool front = false;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(writer);
+    front = queue_.front() == writer;
+  }
+  if (front) committer_wake_.notify_one();
+}
+
+void WriteQueue::lead(std::unique_lock<std::mutex>& lock, Writer* self) {
+  // Everything queued so far (up to max_batch_) goes into one transaction. Writers arriving
+  // meanwhile queue behind it and form the next batch.
   const std::size_t size = std::min(queue_.size(), max_batch_);
   batch_.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(size));
   lock.unlock();
   run_batch(batch_);
   lock.lock();
+  std::vector<Writer*> submitted;
   for (Writer* writer : batch_) {
     queue_.pop_front();
     writer->done = true;
-    // Under the lock: once it is released, a woken writer may return and destroy its `wake`.
-    if (writer != &self) writer->wake.notify_one();
+    if (writer->completion) {
+      submitted.push_back(writer);
+    } else if (writer != self) {
+      // Under the lock: once it is released, a woken writer may return and destroy its `wake`.
+      writer->wake.notify_one();
+    }
   }
-  if (!queue_.empty()) queue_.front()->wake.notify_one();  // the next leader
-  return std::move(*self.result);
+  wake_next_leader_locked();
+  lock.unlock();
+  for (Writer* writer : submitted) {
+    try {
+      writer->completion(std::move(*writer->result));
+    } catch (...) {
+      // A completion's failure is its own; the queue and the other writes go on.
+    }
+    delete writer;
+  }
+  lock.lock();
+}
+
+void WriteQueue::wake_next_leader_locked() {
+  if (queue_.empty()) {
+    if (stopping_) committer_wake_.notify_one();
+    return;
+  }
+  if (queue_.front()->completion) {
+    committer_wake_.notify_one();
+  } else {
+    queue_.front()->wake.notify_one();
+  }
+}
+
+void WriteQueue::run_committer() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    committer_wake_.wait(lock, [this] {
+      return (stopping_ && queue_.empty()) || (!queue_.empty() && queue_.front()->completion);
+    });
+    if (queue_.empty()) return;  // stopping, and nothing left
+    lead(lock, nullptr);
+  }
 }
 
 void WriteQueue::run_batch(std::span<Writer* const> batch) {

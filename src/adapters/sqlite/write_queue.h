@@ -20,6 +20,11 @@
 //   - A write runs on the leader's thread while its caller waits: it must not enter the queue
 //     again or take a connection from a pool (in memory the writer is the pool's only one), and
 //     it should be short, since the whole batch waits for it.
+//   - `submit` is the same without a waiting caller: the write joins the queue like any other
+//     and its completion is called once its batch is committed (or has failed), on the thread
+//     that led the batch — a waiting writer's, or the queue's own committer thread, which leads
+//     whenever the write at the front has no caller waiting. A completion must be short and
+//     must not enter the queue. The destructor waits until every submitted write is complete.
 #pragma once
 
 #include <atomic>
@@ -32,6 +37,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -45,18 +51,22 @@ class WriteQueue {
  public:
   using Write = std::function<std::expected<void, StoreError>(Connection&)>;
 
+  using Completion = std::function<void(std::expected<void, StoreError>)>;
+
   static constexpr std::size_t kDefaultMaxBatch = 128;
 
   // Batches run on a connection leased from `writer` (which must outlive the queue).
-  explicit WriteQueue(ConnectionPool& writer, std::size_t max_batch = kDefaultMaxBatch)
-      : writer_(writer), max_batch_(max_batch == 0 ? 1 : max_batch) {
-    batch_.reserve(max_batch_);
-  }
+  explicit WriteQueue(ConnectionPool& writer, std::size_t max_batch = kDefaultMaxBatch);
+  ~WriteQueue();
   WriteQueue(const WriteQueue&) = delete;
   WriteQueue& operator=(const WriteQueue&) = delete;
 
   // Runs `write` in the next batch; returns once that batch is committed or has failed.
   std::expected<void, StoreError> run(const Write& write);
+
+  // Queues `write` and returns at once; `done` gets its result once its batch is committed (or
+  // has failed), on another thread.
+  void submit(Write write, Completion done);
 
   // `run` for a write with a result (`F(Connection&) -> StoreResult<T>`): the value is handed
   // out only once the batch is committed.
@@ -71,12 +81,21 @@ class WriteQueue {
  private:
   struct Writer {
     explicit Writer(const Write& w) : write(&w) {}
+    Writer(Write w, Completion c) : owned(std::move(w)), write(&owned), completion(std::move(c)) {}
+    Write owned;  // a submitted write's own copy
     const Write* write;
+    Completion completion;  // set for a submitted write, which no caller waits for
     std::optional<std::expected<void, StoreError>> result;
     bool done = false;
-    std::condition_variable wake;  // done, or at the front of the queue
+    std::condition_variable wake;  // done, or at the front of the queue (waiting writers only)
   };
 
+  // With the lock held and the batch at the front of the queue: runs it, marks it done, wakes
+  // its waiting writers and the next leader, and calls the completions of its submitted writes
+  // (without the lock). `self`: the leading waiting writer, if any (it is not woken).
+  void lead(std::unique_lock<std::mutex>& lock, Writer* self);
+  void wake_next_leader_locked();
+  void run_committer();
   void run_batch(std::span<Writer* const> batch);
 
   ConnectionPool& writer_;
@@ -85,6 +104,9 @@ class WriteQueue {
   std::deque<Writer*> queue_;   // the running batch first, in order
   std::vector<Writer*> batch_;  // the running batch; only its leader touches it
   std::atomic<std::uint64_t> commits_{0};
+  std::condition_variable committer_wake_;  // a submitted write is at the front, or stopping
+  bool stopping_ = false;
+  std::thread committer_;  // last: started once everything above exists
 };
 
 template <typename F>

@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sbapi::sqlite {
@@ -253,6 +256,116 @@ TEST_F(WriteQueueTest, WriteHandsOutTheValueOfACommittedWrite) {
 }
 
 // On a file: many threads, each write durable once acknowledged, far fewer commits than writes.
+// ---- submit: writes no caller waits for ----
+
+// Collects the results of submitted writes, and lets a test wait for them.
+class Completions {
+ public:
+  WriteQueue::Completion add(std::string name) {
+    return [this, name = std::move(name)](Result result) {
+      std::lock_guard lock(mutex_);
+      results_.emplace_back(name, std::move(result));
+      changed_.notify_all();
+    };
+  }
+  std::vector<std::pair<std::string, Result>> wait_for(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return results_.size() >= n; });
+    return results_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::pair<std::string, Result>> results_;
+};
+
+TEST_F(WriteQueueTest, ASubmittedWriteCompletesOnceCommitted) {
+  Completions done;
+  std::atomic<std::uint64_t> commits_seen{~0ull};
+  queue.submit([](Connection& c) { return insert(c, "a"); },
+               [&](Result result) {
+                 commits_seen = queue.commits();  // the COMMIT is counted before completions run
+                 done.add("a")(std::move(result));
+               });
+  const auto results = done.wait_for(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].second);
+  EXPECT_EQ(commits_seen.load(), 1u);
+  EXPECT_EQ(keys(), std::vector<std::string>{"a"});
+}
+
+TEST_F(WriteQueueTest, SubmittedAndWaitingWritesShareABatchInQueueOrder) {
+  // A waiting writer holds the queue until three more writes are queued: two submitted ones and
+  // a waiting one, in that order. They then share one batch, and the second submitted write
+  // fails alone (a duplicate of the first).
+  Completions done;
+  Result gate_result, waited;
+  auto gate_thread = enqueue_after(0, gate(4), gate_result);
+  wait_until_queued(queue, 1);
+  queue.submit([](Connection& c) { return insert(c, "x"); }, done.add("x"));
+  wait_until_queued(queue, 2);
+  queue.submit([](Connection& c) { return insert(c, "x"); }, done.add("x again"));
+  auto waiter = enqueue_after(
+      3, [](Connection& c) { return insert(c, "y"); }, waited);
+  gate_thread.join();
+  waiter.join();
+  const auto results = done.wait_for(2);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].first, "x");  // completions in queue order, on the leader's thread
+  EXPECT_TRUE(results[0].second);
+  EXPECT_FALSE(results[1].second) << "a duplicate key must fail";
+  EXPECT_TRUE(gate_result && waited);
+  EXPECT_EQ(queue.commits(), 2u);  // the gate, then x, x again and y together
+  EXPECT_EQ(keys(), (std::vector<std::string>{"x", "y"}));
+}
+
+TEST_F(WriteQueueTest, ACommitFailureReachesEverySubmittedWriteOfTheBatch) {
+  Completions done;
+  Result gate_result;
+  auto gate_thread = enqueue_after(0, gate(3), gate_result);
+  wait_until_queued(queue, 1);
+  queue.submit([](Connection& c) { return insert(c, "lost"); }, done.add("lost"));
+  wait_until_queued(queue, 2);
+  // A child row without its parent: accepted now, refused at COMMIT (deferred foreign key).
+  queue.submit([](Connection& c) { return c.exec("INSERT INTO child (parent) VALUES (42)"); },
+               done.add("orphan"));
+  gate_thread.join();
+  const auto results = done.wait_for(2);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[0].second);
+  EXPECT_FALSE(results[1].second);
+  EXPECT_TRUE(keys().empty());
+}
+
+TEST(WriteQueueSubmit, TheDestructorWaitsForEverySubmittedWrite) {
+  TempDir dir;
+  const std::string uri = (dir.path() / "q.db").string();
+  ConnectionPool writer(uri, 1);
+  {
+    auto conn = writer.acquire();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE((*conn)->exec("CREATE TABLE t (k TEXT PRIMARY KEY)"));
+  }
+  std::atomic<int> completed{0};
+  {
+    WriteQueue queue(writer);
+    for (int i = 0; i < 200; ++i) {
+      queue.submit([i](Connection& c) { return insert(c, "k" + std::to_string(i)); },
+                   [&completed](Result result) {
+                     if (result) ++completed;
+                   });
+    }
+  }  // destroyed with writes still queued
+  EXPECT_EQ(completed.load(), 200);
+  auto conn = writer.acquire();
+  ASSERT_TRUE(conn);
+  auto count = (*conn)->prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count);
+  ASSERT_EQ(count->step(), SQLITE_ROW);
+  EXPECT_EQ(count->column_text(0), "200");
+}
+
 TEST(WriteQueueFile, SixteenThreadsOfWritesAllCommitInFewerTransactions) {
   TempDir dir;
   const std::string uri = (dir.path() / "q.db").string();
