@@ -98,7 +98,11 @@ class Table {
   // returns (so it waits after all); an adapter whose writes complete on their own (SQLite's
   // group commit) overrides it. `done` must be short: it may run on the adapter's thread.
   using PutDone = std::function<void(StoreResult<PutResult>)>;
-  virtual void put_if_absent_async(const Item& item, PutDone done) { done(put_if_absent(item)); }
+  // By value: an override keeps `done` until its write completes.
+  virtual void put_if_absent_async(const Item& item,
+                                   PutDone done) {  // NOLINT(performance-unnecessary-value-param)
+    done(put_if_absent(item));
+  }
 
   // Applies `update` only if the item exists (`attribute_exists(key)`), returning the new item;
   // nullopt when it does not exist, in which case nothing is written.
