@@ -157,6 +157,9 @@ int run_serve(const ServeOptions& options) {
     api.serve_assets(**assets, *object_store);
     log_event("info", "listening", {{"host", options.host}, {"port", *port}, {"backend", "local"}});
     server.run();
+    // After a hard stop a committed write may still be completing: let it finish while the
+    // server, the Api and the log it reports to are still there.
+    (*db)->wait_for_writes();
   }
   log_event("info", "stopped");
   return 0;

@@ -35,6 +35,8 @@ SqliteDatabase::~SqliteDatabase() = default;
 
 std::uint64_t SqliteDatabase::commits() const { return impl_->writes.commits(); }
 
+void SqliteDatabase::wait_for_writes() { impl_->writes.wait_until_idle(); }
+
 std::expected<std::unique_ptr<SqliteDatabase>, StoreError> SqliteDatabase::open(
     const std::filesystem::path& data_dir) {
   std::error_code ec;

@@ -41,6 +41,11 @@ class SqliteDatabase {
   // Write transactions committed so far, each holding one or more writes (tests, benchmarks).
   [[nodiscard]] std::uint64_t commits() const;
 
+  // Waits until every write queued so far (asynchronous ones included) is committed and its
+  // completion has returned. Call it once nothing submits writes any more (a stopped server),
+  // before destroying what those completions use.
+  void wait_for_writes();
+
   struct Impl;  // sqlite_database_impl.h
   Impl& impl() { return *impl_; }
 

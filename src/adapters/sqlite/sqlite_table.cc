@@ -4,7 +4,11 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "adapters/sqlite/item_cache.h"
 #include "adapters/sqlite/sqlite_connection.h"
@@ -58,6 +62,18 @@ void bind_json(Statement& stmt, int index, const boost::json::value& value) {
   }
 }
 
+// Text as SQLite's numeric affinity reads it: a whole number literal, spaces around allowed.
+std::optional<double> numeric_text(std::string_view text) {
+  const auto first = text.find_first_not_of(' ');
+  if (first == std::string_view::npos) return std::nullopt;
+  text = text.substr(first, text.find_last_not_of(' ') - first + 1);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 StoreResult<Item> parse_item(std::string_view text) {
   boost::system::error_code ec;
   auto value = boost::json::parse(text, ec);
@@ -77,9 +93,16 @@ struct SqliteTable::Impl {
   const Clock& clock;
   sqlite::ItemCache cache;
 
+  // Asynchronous puts not yet completed: their completions use this Impl, so the table's
+  // destructor waits for them.
+  std::mutex async_mutex;
+  std::condition_variable async_done;
+  std::size_t async_pending = 0;
+
   // When SQL considers the item expired (`expires_at <= now`), mirrored for the cache: a number
-  // is compared as such (true/false as 1/0); a missing or null TTL, or text (which SQLite orders
-  // after every number), never expires.
+  // is compared as such (true/false as 1/0), and so is text that reads as a number (the
+  // column's INTEGER affinity converts it); a missing or null TTL, or other text (which SQLite
+  // orders after every number), never expires.
   std::optional<double> expiry_of(const Item& item) const {
     if (schema.ttl_attribute.empty()) return std::nullopt;
     const auto* ttl = item.if_contains(schema.ttl_attribute);
@@ -93,6 +116,8 @@ struct SqliteTable::Impl {
         return ttl->get_double();
       case boost::json::kind::bool_:
         return ttl->get_bool() ? 1.0 : 0.0;
+      case boost::json::kind::string:
+        return numeric_text(ttl->get_string());
       default:
         return std::nullopt;
     }
@@ -178,7 +203,10 @@ struct SqliteTable::Impl {
 };
 
 SqliteTable::SqliteTable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-SqliteTable::~SqliteTable() = default;
+SqliteTable::~SqliteTable() {
+  std::unique_lock lock(impl_->async_mutex);
+  impl_->async_done.wait(lock, [this] { return impl_->async_pending == 0; });
+}
 
 std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(SqliteDatabase& db,
                                                                           TableSchema schema,
@@ -290,6 +318,10 @@ void SqliteTable::put_if_absent_async(const Item& item, PutDone done) {
       Put{std::string(*key), boost::json::serialize(item), item, impl_->clock.now_seconds(), {}});
   impl_->cache.begin_write(put->key);
   Impl* impl = impl_.get();
+  {
+    std::lock_guard lock(impl->async_mutex);
+    ++impl->async_pending;
+  }
   impl->writes().submit(
       [impl, put](Connection& conn) -> std::expected<void, StoreError> {
         auto result = impl->insert_or_read(conn, put->key, put->text, put->item, put->now);
@@ -302,6 +334,8 @@ void SqliteTable::put_if_absent_async(const Item& item, PutDone done) {
                                                   : std::unexpected(std::move(committed.error()));
         impl->end_put(put->key, result, put->text, put->item);
         done(std::move(result));
+        std::lock_guard lock(impl->async_mutex);
+        if (--impl->async_pending == 0) impl->async_done.notify_all();
       });
 }
 

@@ -472,6 +472,34 @@ TEST_F(SqliteTableTest, PutIfAbsentAsyncCreatesOnceThenReturnsTheExistingItem) {
   EXPECT_EQ((*stored)->at("email"), "first@b.c");
 }
 
+TEST_F(SqliteTableTest, DestroyingTheTableWaitsForItsAsynchronousPuts) {
+  std::atomic<int> completed{0};
+  for (int i = 0; i < 20; ++i) {
+    table->put_if_absent_async(user("d" + std::to_string(i), "d@b.c"),
+                               [&completed](StoreResult<PutResult> r) {
+                                 if (r && r->created) ++completed;
+                               });
+  }
+  table.reset();  // their completions use the table: it must wait (ASan would see it otherwise)
+  EXPECT_EQ(completed.load(), 20);
+}
+
+TEST_F(SqliteTableTest, ATextTtlThatReadsAsANumberExpiresInTheCacheAsInSql) {
+  // The expires_at column's INTEGER affinity makes SQLite compare "100" as 100.
+  object item = user("txt", "t@b.c");
+  item["ttl"] = std::to_string(kNow - 1);
+  ASSERT_TRUE(table->put_if_absent(item));
+  auto got = table->get("txt");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(*got) << "expired for SQLite, so for the cache too";
+  object later = user("txt2", "t@b.c");
+  later["ttl"] = " " + std::to_string(kNow + 100) + " ";
+  ASSERT_TRUE(table->put_if_absent(later));
+  auto visible = table->get("txt2");
+  ASSERT_TRUE(visible);
+  EXPECT_TRUE(*visible);
+}
+
 TEST_F(SqliteTableTest, PutIfAbsentAsyncOfAnItemWithoutItsKeyFailsAtOnce) {
   auto result = put_async(*table, object{{"email", "no-id@b.c"}});
   ASSERT_FALSE(result);

@@ -86,7 +86,17 @@ void WriteQueue::lead(std::unique_lock<std::mutex>& lock, Writer* self) {
   const std::size_t size = std::min(queue_.size(), max_batch_);
   batch_.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(size));
   lock.unlock();
-  run_batch(batch_);
+  try {
+    run_batch(batch_);
+  } catch (...) {
+    // Only an allocation can fail here; every writer must still be answered, or those waiting
+    // would wait for ever.
+    for (Writer* writer : batch_) {
+      if (!writer->result) {
+        writer->result = std::unexpected(StoreError{StoreError::Kind::kInternal, "write batch"});
+      }
+    }
+  }
   lock.lock();
   std::vector<Writer*> submitted;
   for (Writer* writer : batch_) {
@@ -100,6 +110,7 @@ void WriteQueue::lead(std::unique_lock<std::mutex>& lock, Writer* self) {
     }
   }
   wake_next_leader_locked();
+  ++completing_;
   lock.unlock();
   for (Writer* writer : submitted) {
     try {
@@ -110,6 +121,12 @@ void WriteQueue::lead(std::unique_lock<std::mutex>& lock, Writer* self) {
     delete writer;
   }
   lock.lock();
+  if (--completing_ == 0 && queue_.empty()) idle_.notify_all();
+}
+
+void WriteQueue::wait_until_idle() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && completing_ == 0; });
 }
 
 void WriteQueue::wake_next_leader_locked() {

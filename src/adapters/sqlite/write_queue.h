@@ -68,6 +68,10 @@ class WriteQueue {
   // has failed), on another thread.
   void submit(Write write, Completion done);
 
+  // Waits until no write is queued or running and no completion is being called. A server calls
+  // it after it stops, before what the completions refer to goes away.
+  void wait_until_idle();
+
   // `run` for a write with a result (`F(Connection&) -> StoreResult<T>`): the value is handed
   // out only once the batch is committed.
   template <typename F>
@@ -105,6 +109,8 @@ class WriteQueue {
   std::vector<Writer*> batch_;  // the running batch; only its leader touches it
   std::atomic<std::uint64_t> commits_{0};
   std::condition_variable committer_wake_;  // a submitted write is at the front, or stopping
+  std::condition_variable idle_;            // the queue emptied and no completion is running
+  std::size_t completing_ = 0;              // batches whose completions are being called
   bool stopping_ = false;
   std::thread committer_;  // last: started once everything above exists
 };

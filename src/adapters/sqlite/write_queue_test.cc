@@ -338,6 +338,21 @@ TEST_F(WriteQueueTest, ACommitFailureReachesEverySubmittedWriteOfTheBatch) {
   EXPECT_TRUE(keys().empty());
 }
 
+TEST_F(WriteQueueTest, WaitUntilIdleReturnsOnceEverySubmittedWriteIsComplete) {
+  std::atomic<int> completed{0};
+  for (int i = 0; i < 50; ++i) {
+    queue.submit([i](Connection& c) { return insert(c, "w" + std::to_string(i)); },
+                 [&completed](Result result) {
+                   std::this_thread::sleep_for(std::chrono::microseconds(200));  // a slow one
+                   if (result) ++completed;
+                 });
+  }
+  queue.wait_until_idle();
+  EXPECT_EQ(completed.load(), 50);
+  EXPECT_EQ(queue.queued(), 0u);
+  EXPECT_EQ(keys().size(), 50u);
+}
+
 TEST(WriteQueueSubmit, TheDestructorWaitsForEverySubmittedWrite) {
   TempDir dir;
   const std::string uri = (dir.path() / "q.db").string();
