@@ -253,11 +253,13 @@ class Server {
     return !read && api_.is_async(request.method, request.path);
   }
 
-  // The pool for requests that may block (see the contract), or null when there is none.
+  // The pool for work that may block (see the contract), or null when there is none.
+  asio::thread_pool* blocking_pool() { return blocking_ ? &*blocking_ : nullptr; }
+
+  // The pool for an Api request with this method, or null when it runs on the loop.
   asio::thread_pool* blocking_pool_for(std::string_view method) {
-    if (!blocking_) return nullptr;
     const bool read = method == "GET" || method == "HEAD" || method == "OPTIONS";
-    return (options_.offload_reads || !read) ? &*blocking_ : nullptr;
+    return (options_.offload_reads || !read) ? blocking_pool() : nullptr;
   }
 
   void add(const std::shared_ptr<Session>& session) {
@@ -431,8 +433,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // The Api answers from its storage's thread once the write is committed; until then the
       // loop serves other connections, and counts this as work in progress (a graceful stop
       // waits for it). An answer given at once (a 400) is written at once.
-      auto loop = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-      call_api_async(request, [self = shared_from_this(), loop = std::move(loop), version,
+      call_api_async(request, [self = shared_from_this(), loop = tracked_loop(), version,
                                keep_alive, head](Response response) mutable {
         asio::dispatch(loop, [self = std::move(self), response = std::move(response), version,
                               keep_alive, head]() mutable {
@@ -442,18 +443,14 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (auto* pool = server_.blocking_pool_for(request.method)) {
-      // The loop counts this as work in progress until the response is back on it, so a
-      // graceful stop waits for it.
-      auto loop = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-      asio::post(*pool, [self = shared_from_this(), loop = std::move(loop),
-                         request = std::move(request), version, keep_alive, head]() mutable {
-        Response response = self->call_api(request);
-        asio::post(loop, [self = std::move(self), response = std::move(response), version,
-                          keep_alive, head]() mutable {
-          self->respond(std::move(response), version, keep_alive, head);
-        });
-      });
-      return;
+      return off_loop(
+          *pool,
+          [self = shared_from_this(), request = std::move(request)] {
+            return self->call_api(request);
+          },
+          [self = shared_from_this(), version, keep_alive, head](Response response) {
+            self->respond(std::move(response), version, keep_alive, head);
+          });
     }
     respond(call_api(request), version, keep_alive, head);
   }
@@ -465,6 +462,24 @@ class Session : public std::enable_shared_from_this<Session> {
       // As in call_api; the Api answers at most once, so this cannot answer twice.
       log_event("error", "unhandled exception in request", {{"detail", e.what()}});
     }
+  }
+
+  // This connection's loop, counting whatever holds the executor as work in progress: the loop
+  // (and so a graceful stop) waits for an answer coming back from another thread.
+  asio::any_io_executor tracked_loop() {
+    return asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+  }
+
+  // Runs `work` on `pool`, then `then(result)` back on this connection's loop.
+  template <class Work, class Then>
+  void off_loop(asio::thread_pool& pool, Work work, Then then) {
+    asio::post(pool,
+               [loop = tracked_loop(), work = std::move(work), then = std::move(then)]() mutable {
+                 auto result = work();
+                 asio::post(loop, [then = std::move(then), result = std::move(result)]() mutable {
+                   then(std::move(result));
+                 });
+               });
   }
 
   // Thread-safe: may run on the blocking pool.
@@ -617,17 +632,17 @@ class Session : public std::enable_shared_from_this<Session> {
     chunk_.reset();
     // The commit waits for the disk (fsync, then the upload is recorded): on the blocking pool
     // when there is one, like an Api write. The connection does nothing else meanwhile.
-    if (auto* pool = server_.blocking_pool_for("PUT")) {
-      auto loop = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-      asio::post(*pool, [self = shared_from_this(), loop = std::move(loop),
-                         upload = std::move(upload_)]() mutable {
-        auto stored = self->guarded([&] { return upload->commit(); });
-        upload.reset();
-        asio::post(loop, [self = std::move(self), stored = std::move(stored)]() mutable {
-          self->on_upload_committed(std::move(stored));
-        });
-      });
-      return;
+    if (auto* pool = server_.blocking_pool()) {
+      return off_loop(
+          *pool,
+          [self = shared_from_this(), upload = std::move(upload_)]() mutable {
+            auto stored = self->guarded([&] { return upload->commit(); });
+            upload.reset();  // on the pool: an uncommitted upload's clean-up touches the disk too
+            return stored;
+          },
+          [self = shared_from_this()](std::expected<StoredObject, ObjectError> stored) {
+            self->on_upload_committed(std::move(stored));
+          });
     }
     auto stored = guarded([&] { return upload_->commit(); });
     upload_.reset();

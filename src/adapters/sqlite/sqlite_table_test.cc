@@ -1,7 +1,6 @@
 #include "adapters/sqlite/sqlite_table.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,27 +12,16 @@
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_database_impl.h"
 #include "core/schemas.h"
+#include "testing/temp_dir.h"
 
 namespace sbapi {
 namespace {
 
+using testutil::TempDir;
+
 using boost::json::object;
 
 constexpr std::int64_t kNow = 1'700'000'000;
-
-// A fresh directory under /tmp, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sbapi-test-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 class SqliteTableTest : public ::testing::Test {
  protected:

@@ -1,7 +1,6 @@
 #include "adapters/sqlite/write_queue.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,24 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "testing/temp_dir.h"
+
 namespace sbapi::sqlite {
 namespace {
 
+using testutil::TempDir;
+
 using Result = std::expected<void, StoreError>;
-
-// A fresh directory under /tmp, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sbapi-wq-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 void wait_until_queued(const WriteQueue& queue, std::size_t n) {
   while (queue.queued() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -354,7 +343,7 @@ TEST_F(WriteQueueTest, WaitUntilIdleReturnsOnceEverySubmittedWriteIsComplete) {
 }
 
 TEST(WriteQueueSubmit, TheDestructorWaitsForEverySubmittedWrite) {
-  TempDir dir;
+  TempDir dir("sbapi-wq");
   const std::string uri = (dir.path() / "q.db").string();
   ConnectionPool writer(uri, 1);
   {
@@ -382,7 +371,7 @@ TEST(WriteQueueSubmit, TheDestructorWaitsForEverySubmittedWrite) {
 }
 
 TEST(WriteQueueFile, SixteenThreadsOfWritesAllCommitInFewerTransactions) {
-  TempDir dir;
+  TempDir dir("sbapi-wq");
   const std::string uri = (dir.path() / "q.db").string();
   ConnectionPool writer(uri, 1);
   WriteQueue queue(writer);
