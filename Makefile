@@ -11,7 +11,7 @@ SBAPI = $(BUILD_DIR)/sbapi
 # A stamp makes setup cheap to re-check; it is redone whenever setup.sh changes.
 SETUP_STAMP = $(BUILD_DIR)/.setup-done
 
-.PHONY: setup build local test test-sanitize bench package deploy format lint clean
+.PHONY: setup build local test test-sanitize bench bench-build bench-quick bench-baseline package deploy format lint clean
 
 $(SETUP_STAMP): scripts/setup.sh
 	bash scripts/setup.sh
@@ -39,20 +39,33 @@ test-sanitize: $(SETUP_STAMP)
 	cmake --build build-sanitize -j $(JOBS)
 	cd build-sanitize && ctest --output-on-failure -j 2 -E '^package$$'  # the zip is a Release build
 
-# Benchmarks (bench/README.md): its own Release tree (-O2), then the micro-benchmarks and the HTTP
-# load against nginx in one run; prints one table and writes it to build/bench/results.json.
+# Benchmarks (bench/README.md): its own Release tree (-O2), then the micro-benchmarks, the HTTP
+# load against nginx (with CPU per request) and the instruction counts (callgrind, compared with
+# bench/baseline.json) in one run; prints one table and writes it to build/bench/results.json.
 # It reports: a missed target never fails it. `make bench BENCH_LTO=ON BENCH_DIR=build-bench-lto`
 # builds with LTO instead; BENCH_ARGS passes options to bench/run.py (e.g. --duration 3).
 BENCH_DIR ?= build-bench
 BENCH_LTO ?= OFF
 BENCH_ARGS ?=
 
-bench: $(SETUP_STAMP)
+# Every bench target first builds the Lambda package: the cold-start rows measure it.
+bench-build: $(SETUP_STAMP) package
 	bash scripts/setup.sh --bench
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
 	      -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=$(BENCH_LTO) -DSBAPI_TESTS=OFF -DSBAPI_BENCH=ON
-	cmake --build $(BENCH_DIR) -j $(JOBS) --target sbapi sbapi_bench
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target sbapi sbapi_bench sbapi_icount
+
+bench: bench-build
 	python3 bench/run.py --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
+
+# Instruction counts (callgrind) and micro-benchmarks only: a before/after check in minutes.
+bench-quick: bench-build
+	python3 bench/run.py --quick --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
+
+# Rewrites bench/baseline.json from 3 callgrind runs per count: commit it with the change that
+# earns it.
+bench-baseline: bench-build
+	python3 bench/run.py --write-baseline --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 # The Lambda package (docs/deploy.md): build/lambda/bootstrap.zip, from its own Release tree
 # (build-lambda-pkg): sbapi-lambda as `bootstrap`, everything but glibc (the runtime's) static.

@@ -41,6 +41,7 @@
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
+#include "bench_requests.h"
 #include "core/access_log.h"
 #include "core/api.h"
 #include "core/clock.h"
@@ -53,6 +54,9 @@ namespace {
 
 using sbapi::Item;
 using sbapi::StoreResult;
+using sbapi::bench::get_request;
+using sbapi::bench::user_body;
+using sbapi::bench::user_id;
 
 // Users preloaded into the SQLite table for BM_SqliteGet (one durable insert each).
 constexpr int kPreloadedUsers = 10000;
@@ -60,21 +64,6 @@ constexpr int kPreloadedUsers = 10000;
 constexpr std::string_view kUserJson =
     R"({"userId":"user-000123","email":"user123@example.com","name":"John Doe",)"
     R"("department":"Engineering","createdAt":1795597326,"ttl":1803373326})";
-
-std::string user_id(int i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "user-%06d", i);
-  return buf;
-}
-
-std::string user_body(std::string_view id) {
-  std::string body = R"({"userId":")";
-  body += id;
-  body += R"(","email":")";
-  body += id;
-  body += R"(@example.com","name":"Bench User","department":"Performance"})";
-  return body;
-}
 
 // ---- stand-ins: a table that answers instantly, an object store that signs nothing ---------
 
@@ -129,14 +118,6 @@ std::filesystem::path& temp_root() {
 std::FILE* dev_null() {
   static std::FILE* f = std::fopen("/dev/null", "w");
   return f;
-}
-
-sbapi::Request get_request(std::string path) {
-  sbapi::Request r;
-  r.method = "GET";
-  r.path = std::move(path);
-  r.headers = {{"host", "127.0.0.1:3000"}, {"user-agent", "bench"}, {"accept", "*/*"}};
-  return r;
 }
 
 // An Api over stand-in tables with every route `serve` registers (health, users, assets).

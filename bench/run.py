@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 
+import instructions
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -47,7 +49,7 @@ T_COLD = "≤ 10 ms, peak RSS ≤ 10 MiB"
 T_ZIP = "≤ 3 MB"
 
 NOT_BUILT = "packaged bootstrap not built yet: run `make package`"
-ZIP_PATH = os.path.join(ROOT, "build", "lambda", "bootstrap.zip")
+ZIP_PATH = instructions.ZIP_PATH
 PACKAGE_TEST = os.path.join(ROOT, "tests", "package", "test_package.py")
 COLD_TIMEOUT = 600  # s: moto's start-up, create-tables and 21 runs of the bootstrap
 
@@ -134,6 +136,35 @@ def fs_type(path):
         return "unknown"
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid):
+    """pid and its children (nginx's workers), from /proc."""
+    pids = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    data = f.read()
+            except OSError:
+                continue  # gone meanwhile
+            if int(data[data.rindex(")") + 2:].split()[1]) == pid:
+                pids.append(int(entry))
+    return pids
+
+
+def cpu_seconds(pids):
+    """utime + stime of these processes (all their threads), from /proc/<pid>/stat, in s."""
+    ticks = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+        fields = data[data.rindex(")") + 2:].split()  # fields[0] is field 3 (state)
+        ticks += int(fields[11]) + int(fields[12])   # utime (14), stime (15)
+    return ticks / CLK_TCK
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -186,8 +217,9 @@ def run_micro(bench_bin, out_dir, tmp_parent, repetitions):
 
 # ---- HTTP load -----------------------------------------------------------------------------
 
-def run_wrk(url, scenario, args, opts, tmp_dir, label):
-    """One wrk run; returns req/s, latency percentiles (µs) and error counts."""
+def run_wrk(url, scenario, args, opts, tmp_dir, label, server_pid):
+    """One wrk run; returns req/s, latency percentiles (µs), error counts and the server's CPU
+    time per request answered (server_pid and its children, utime + stime over the run)."""
     parts = [os.path.join(HERE, "wrk", "threads.lua")]
     if scenario:
         parts.append(os.path.join(HERE, "wrk", scenario))
@@ -202,11 +234,14 @@ def run_wrk(url, scenario, args, opts, tmp_dir, label):
     if args:
         cmd += ["--"] + [str(a) for a in args]
     log("wrk %s: %s" % (label, " ".join(cmd)))
+    server = process_tree(server_pid)
+    cpu_before = cpu_seconds(server)
     proc = start(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         text, _ = proc.communicate(timeout=opts.duration + 60)
     finally:
         stop(proc)
+    cpu = cpu_seconds(server) - cpu_before
     with open(os.path.join(opts.out, "wrk-%s.txt" % label), "w") as f:
         f.write(" ".join(cmd) + "\n\n" + text)
     line = next((ln for ln in text.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -222,9 +257,12 @@ def run_wrk(url, scenario, args, opts, tmp_dir, label):
         "p99_ms": raw["latency_us"]["p99"] / 1000,
         "latency_us": raw["latency_us"],
         "errors": raw["errors"],
+        "server_cpu_s": cpu,
+        "cpu_us_per_request": cpu * 1e6 / raw["requests"] if raw["requests"] else None,
     }
-    log("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %s" % (
-        result["rps"], result["p50_ms"], result["p99_ms"], raw["errors"]))
+    log("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %s, server CPU %.2f µs/request" % (
+        result["rps"], result["p50_ms"], result["p99_ms"], raw["errors"],
+        result["cpu_us_per_request"] or 0))
     return result
 
 
@@ -277,7 +315,7 @@ http {{
         conn.close()
         if len(body) != 150:
             raise RuntimeError("nginx answered %d bytes, not 150" % len(body))
-        return run_wrk("http://127.0.0.1:%d/" % port, None, [], opts, prefix, label)
+        return run_wrk("http://127.0.0.1:%d/" % port, None, [], opts, prefix, label, proc.pid)
     finally:
         stop(proc, signal.SIGTERM)  # the master stops its workers
         shutil.rmtree(prefix, ignore_errors=True)
@@ -335,11 +373,11 @@ def run_sbapi(opts, tmp_parent):
                 raise RuntimeError("preloaded %s answers %d, not 200" % (uid, status))
         base = "http://127.0.0.1:%d" % port
         out["get"] = run_wrk(base, "get_existing.lua", [opts.users], opts, tmp_parent,
-                             "sbapi-get")
+                             "sbapi-get", proc.pid)
         out["get_missing"] = run_wrk(base, "get_missing.lua", [], opts, tmp_parent,
-                                     "sbapi-get-missing")
+                                     "sbapi-get-missing", proc.pid)
         out["post"] = run_wrk(base, "post_unique.lua", ["w%d" % int(time.time())], opts,
-                              tmp_parent, "sbapi-post")
+                              tmp_parent, "sbapi-post", proc.pid)
         time.sleep(0.5)
         out["rss_after_kib"] = proc_memory(proc.pid)
         log("  after the load: %s" % out["rss_after_kib"])
@@ -420,18 +458,40 @@ def verdict(ok):
     return "meets" if ok else "MISSES"
 
 
-def build_rows(micro, http, nginx_rps, bootstrap, cold=None):
+def fmt_count(n):
+    return "{:,.0f}".format(n)
+
+
+def cpu_cell(r, nginx_cpu):
+    """'14.20 µs = 1.80 × nginx' for one wrk run of sbapi (nginx_cpu: µs per request)."""
+    us = r.get("cpu_us_per_request")
+    if us is None:
+        return "n/a"
+    if not nginx_cpu:
+        return "%.2f µs" % us
+    return "%.2f µs = %.2f × nginx" % (us, us / nginx_cpu)
+
+
+def build_rows(micro, http, nginx_rps, bootstrap, cold=None, icounts=None, baseline=None):
     rows = []
 
     def row(figure, value, target="—", ratio="", *, key, number=None, unit=None, met=None,
-            ratio_value=None):
+            ratio_value=None, cpu="", cpu_us=None, cpu_ratio=None):
         rows.append({"key": key, "figure": figure, "value": value, "target": target,
                      "ratio": ratio, "number": number, "unit": unit, "ratio_value": ratio_value,
-                     "meets_target": met})
+                     "meets_target": met, "cpu": cpu, "cpu_us_per_request": cpu_us,
+                     "cpu_ratio_to_nginx": cpu_ratio})
 
     # HTTP
     if http is not None:
         g, m, p = http["get"], http["get_missing"], http["post"]
+        nginx_cpus = [r["cpu_us_per_request"] for r in http["nginx"] if r.get("cpu_us_per_request")]
+        nginx_cpu = statistics.mean(nginx_cpus) if nginx_cpus else None
+
+        def cpu_fields(r):
+            us = r.get("cpu_us_per_request")
+            return {"cpu": cpu_cell(r, nginx_cpu), "cpu_us": us,
+                    "cpu_ratio": us / nginx_cpu if us and nginx_cpu else None}
 
         def http_value(r):
             return "%s req/s  p50 %.2f ms  p99 %.2f ms" % (fmt_rate(r["rps"]), r["p50_ms"],
@@ -440,20 +500,22 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None):
         rg = g["rps"] / nginx_rps
         row("GET /users/{id} req/s", http_value(g), T_GET,
             "%.2f × nginx: %s" % (rg, verdict(rg >= 0.7)), key="http_get", number=g["rps"],
-            unit="req/s", met=rg >= 0.7, ratio_value=rg)
+            unit="req/s", met=rg >= 0.7, ratio_value=rg, **cpu_fields(g))
         rp = p["rps"] / nginx_rps
         row("POST /users req/s (durable: WAL)", http_value(p), T_POST,
             "%.2f × nginx: %s" % (rp, verdict(rp >= 0.25)), key="http_post", number=p["rps"],
-            unit="req/s", met=rp >= 0.25, ratio_value=rp)
+            unit="req/s", met=rp >= 0.25, ratio_value=rp, **cpu_fields(p))
         row("GET /users/{missing} req/s (404)", http_value(m), "—",
             "%.2f × nginx" % (m["rps"] / nginx_rps), key="http_get_missing", number=m["rps"],
-            unit="req/s", ratio_value=m["rps"] / nginx_rps)
+            unit="req/s", ratio_value=m["rps"] / nginx_rps, **cpu_fields(m))
         n = http["nginx"]
         row("nginx, 2 workers, fixed 150-byte JSON", "%s req/s  p50 %.2f ms  p99 %.2f ms" % (
             fmt_rate(nginx_rps), statistics.mean(r["p50_ms"] for r in n),
             statistics.mean(r["p99_ms"] for r in n)), "reference",
             "runs: " + " / ".join(fmt_rate(r["rps"]) for r in n), key="http_nginx",
-            number=nginx_rps, unit="req/s")
+            number=nginx_rps, unit="req/s",
+            cpu=("%.2f µs (runs: %s)" % (nginx_cpu, " / ".join("%.2f" % c for c in nginx_cpus))
+                 if nginx_cpu else "n/a"), cpu_us=nginx_cpu, cpu_ratio=1.0 if nginx_cpu else None)
         after = http["rss_after_kib"]
         mib = after["VmRSS"] / 1024
         row("server RSS after the load", "%.1f MiB (peak %.1f MiB)" % (
@@ -461,6 +523,25 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None):
             key="rss_after", number=mib, unit="MiB", met=mib <= 30, ratio_value=mib / 30)
         idle = http["rss_idle_kib"]["VmRSS"] / 1024
         row("server RSS idle", "%.1f MiB" % idle, "—", "", key="rss_idle", number=idle, unit="MiB")
+    # instruction counts (callgrind): these compare across days
+    if icounts is not None:
+        changes = instructions.compare(icounts, baseline)
+        base_commit = (baseline or {}).get("commit") or "?"
+        for key in instructions.KEYS:
+            c = icounts.get(key) or {"unavailable": "not measured"}
+            if "unavailable" in c:
+                row(instructions.LABELS[key], c["unavailable"], "—", "n/a", key="icount_" + key)
+                continue
+            runs = c["runs"]
+            value = fmt_count(c["median"])
+            if len(runs) > 1:
+                value += " (%d runs, spread %.3f %%)" % (len(runs), c["spread_pct"])
+            if key in changes:
+                ratio = "%+.2f %% vs baseline (%s)" % (changes[key], base_commit)
+            else:
+                ratio = "no baseline: `make bench-baseline`"
+            row(instructions.LABELS[key], value, "—", ratio, key="icount_" + key,
+                number=c["median"], unit="instructions", ratio_value=changes.get(key))
     # the core
     if micro is not None:
         med = micro["median"]
@@ -518,9 +599,11 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None):
 
 
 def print_table(rows):
-    headers = ("figure", "value", "target", "ratio / verdict")
-    cols = [[h] + [r[k] for r in rows] for h, k in zip(headers, ("figure", "value", "target",
-                                                                  "ratio"))]
+    headers = ("figure", "value", "server CPU / request", "target", "ratio / verdict")
+    keys = ("figure", "value", "cpu", "target", "ratio")
+    if not any(r.get("cpu") for r in rows):
+        headers, keys = headers[:2] + headers[3:], keys[:2] + keys[3:]
+    cols = [[h] + [r.get(k) or "" for r in rows] for h, k in zip(headers, keys)]
     widths = [max(len(c) for c in col) for col in cols]
 
     def line(cells):
@@ -529,7 +612,7 @@ def print_table(rows):
     print(line(headers))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
-        print(line((r["figure"], r["value"], r["target"], r["ratio"])))
+        print(line([r.get(k) or "" for k in keys]))
 
 
 def cmake_cache(build_dir):
@@ -576,10 +659,25 @@ def main():
     ap.add_argument("--only", choices=("cold-start",),
                     help="measure only this row (cold-start: the packaged bootstrap's cold start"
                          " and zip size; needs `make package`, not the bench build)")
+    ap.add_argument("--skip-instructions", action="store_true",
+                    help="do not count instructions (callgrind)")
+    ap.add_argument("--instruction-runs", type=int, default=1,
+                    help="callgrind runs per instruction count (the median is shown)")
+    ap.add_argument("--quick", action="store_true",
+                    help="`make bench-quick`: instruction counts and micro-benchmarks only")
+    ap.add_argument("--write-baseline", action="store_true",
+                    help="`make bench-baseline`: instruction counts only (3 runs), written to "
+                         "bench/baseline.json")
     opts = ap.parse_args()
     if opts.only == "cold-start":
-        opts.skip_micro = opts.skip_http = True
+        opts.skip_micro = opts.skip_http = opts.skip_instructions = True
         opts.skip_cold_start = False
+    if opts.quick:
+        opts.skip_http = opts.skip_cold_start = True
+    if opts.write_baseline:
+        opts.skip_micro = opts.skip_http = opts.skip_cold_start = True
+        opts.skip_instructions = False
+        opts.instruction_runs = max(opts.instruction_runs, 3)
     opts.build_dir = os.path.abspath(opts.build_dir)
     opts.out = os.path.abspath(opts.out)
     os.makedirs(opts.out, exist_ok=True)
@@ -605,9 +703,12 @@ def main():
         "settings": {"wrk": "-t%d -c%d -d%ds --latency" % (opts.wrk_threads, opts.connections,
                                                             opts.duration),
                      "server_threads": opts.server_threads, "users": opts.users,
-                     "micro_repetitions": opts.repetitions},
+                     "micro_repetitions": opts.repetitions,
+                     "instruction_calls": instructions.CALLS,
+                     "instruction_runs": opts.instruction_runs},
     }
-    micro = http = cold = None
+    micro = http = cold = icounts = None
+    baseline = instructions.load_baseline()
     try:
         if not opts.skip_micro:
             micro = run_micro(os.path.join(opts.build_dir, "sbapi_bench"), opts.out, tmp_parent,
@@ -622,6 +723,10 @@ def main():
         if not opts.skip_cold_start:
             # Last, after the load: it is not a failure when it cannot run (the row says why).
             cold = run_cold_start(ZIP_PATH, tmp_parent, os.path.join(opts.build_dir, "sbapi"))
+        if not opts.skip_instructions:
+            # After the load: valgrind is slow but its counts do not mind a busy machine.
+            log("instruction counts (callgrind), %d run(s) each" % opts.instruction_runs)
+            icounts = instructions.measure(opts.build_dir, tmp_parent, opts.instruction_runs, log)
     except RuntimeError as e:
         print("bench: cannot measure: %s" % e, file=sys.stderr)
         return 1
@@ -633,7 +738,19 @@ def main():
     if cold is None and opts.skip_cold_start:
         cold = {"unavailable": "not measured (--skip-cold-start)"}
     nginx_rps = statistics.mean(r["rps"] for r in http["nginx"]) if http else None
-    rows = build_rows(micro, http, nginx_rps, bootstrap, cold)
+    if opts.quick or opts.write_baseline:
+        bootstrap = cold = None  # not this run's business
+    written_baseline = None
+    if opts.write_baseline and icounts:
+        missing = [k for k in instructions.KEYS if "median" not in icounts.get(k, {})]
+        if missing:
+            print("bench: cannot write the baseline without %s: %s" % (", ".join(missing), "; ".join(
+                icounts[k].get("unavailable", "?") for k in missing)), file=sys.stderr)
+            return 1
+        written_baseline = instructions.write_baseline(icounts, report["git"])
+    rows = build_rows(micro, http, nginx_rps, bootstrap, cold, icounts, baseline)
+    if opts.quick or opts.write_baseline:
+        rows = [r for r in rows if r["key"] not in ("cold_start", "bootstrap_zip")]
 
     report["machine"]["loadavg_end"] = loadavg()
     report["seconds"] = round(time.monotonic() - started, 1)
@@ -641,6 +758,9 @@ def main():
     report["micro"] = micro
     report["http"] = http
     report["cold_start"] = cold
+    report["instructions"] = icounts
+    report["baseline"] = baseline
+    report["written_baseline"] = written_baseline
     notes = []
     if http:
         for key in ("get", "post"):
@@ -664,15 +784,25 @@ def main():
         report["time"], report["git"], b.get("CMAKE_BUILD_TYPE"),
         b.get("CMAKE_CXX_FLAGS_RELEASE"), b.get("CMAKE_INTERPROCEDURAL_OPTIMIZATION", "OFF"),
         report["machine"]["loadavg_start"], report["machine"]["loadavg_end"], report["seconds"]))
-    if micro or http:
-        print("wrk %s; sbapi serve --threads %d; %d users preloaded; micro: median of %d, ns/op"
-              % (report["settings"]["wrk"], opts.server_threads, opts.users, opts.repetitions))
+    if http:
+        print("wrk %s; sbapi serve --threads %d; %d users preloaded" % (
+            report["settings"]["wrk"], opts.server_threads, opts.users))
+    if micro:
+        print("micro: median of %d, ns/op" % opts.repetitions)
+    if icounts:
+        print("instructions: callgrind, %d run(s) per count; GET mean of %d calls, POST of %d;"
+              " baseline: %s" % (opts.instruction_runs, instructions.CALLS["get"],
+                                 instructions.CALLS["post"],
+                                 "%s (%s)" % (baseline.get("commit"), baseline.get("taken"))
+                                 if baseline else "none"))
     print()
     print_table(rows)
     for n in notes:
         print("note: " + n)
     print()
     print("written: %s" % os.path.join(opts.out, "results.json"))
+    if written_baseline:
+        print("written: %s (commit it with the change that earns it)" % instructions.BASELINE)
     return 0
 
 

@@ -22,10 +22,11 @@ fi
 if [ "${1:-}" = "--package" ]; then
   packages+=(zip unzip dpkg-dev)
 fi
-# `setup.sh --bench` adds nginx, the reference server of `make bench` (wrk is in the main list).
+# `setup.sh --bench` adds nginx, the reference server of `make bench` (wrk is in the main list),
+# and valgrind, whose callgrind counts instructions (and whose header sbapi_icount includes).
 # Only its binary is used, from a temporary config; the bench never touches the system's nginx.
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx)
+  packages+=(nginx valgrind)
 fi
 
 missing=()

@@ -208,6 +208,9 @@ class FakeRuntimeApi:
         self.lock = threading.Lock()
         self.next_requests = 0
         self.first_next_at = None  # perf_counter() of the first GET next
+        # Called with (kind, record) once a post has been read, before it is answered: a caller
+        # can act while the runtime waits for the answer (bench/instructions.py stops it there).
+        self.on_post = None
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -217,13 +220,16 @@ class FakeRuntimeApi:
                 pass
 
             def _send(self, status, body=b"", headers=()):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    for name, value in headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the runtime was stopped while it waited (an on_post hook)
 
             def do_GET(self):
                 if self.path != API_PREFIX + "/invocation/next":
@@ -259,6 +265,8 @@ class FakeRuntimeApi:
                           "content_type": self.headers.get("Content-Type"),
                           "error_type": self.headers.get("Lambda-Runtime-Function-Error-Type")}
                 parts = self.path[len(API_PREFIX):].strip("/").split("/")
+                if api.on_post is not None:
+                    api.on_post(parts[-1] if len(parts) == 3 else parts[0], record)
                 if self.path == API_PREFIX + "/init/error":
                     api.posts.put(("init-error", None, record))
                     self._send(202, b'{"status":"OK"}')
@@ -350,6 +358,50 @@ def s3_event(bucket, key, size, etag, event_name="ObjectCreated:Put"):
 
 
 # --- the run ---------------------------------------------------------------------------------
+
+def lambda_env(aws_env, function="all", **extra):
+    """The environment the Lambda service gives a provided.al2023 function, plus `aws_env` (the
+    peer's endpoint, credentials and table names) and SBAPI_FUNCTION."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+        "LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH,
+        "LAMBDA_TASK_ROOT": TASK_ROOT, "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "_HANDLER": "bootstrap", "TZ": ":UTC", "LANG": "en_US.UTF-8",
+        "AWS_LAMBDA_FUNCTION_NAME": "sbapi-test", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/sbapi-test",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/25/[$LATEST]0123456789abcdef",
+        "SBAPI_FUNCTION": function,
+    }
+    env.update(aws_env)
+    env.update(extra)
+    return env
+
+
+def moto_with_tables(sbapi):
+    """moto (signatures checked) with the users and assets tables made by `sbapi create-tables`:
+    (the Moto peer, the AWS environment that points a bootstrap at it). Stop the peer after use."""
+    moto = Moto.start(auth=True)
+    try:
+        key_id, secret = moto.credentials
+        suffix = uuid.uuid4().hex[:8]
+        aws_env = {
+            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": key_id,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_ENDPOINT_URL_DYNAMODB": moto.endpoint,
+            "USERS_TABLE_NAME": "pkg-users-" + suffix, "ASSETS_TABLE_NAME": "pkg-assets-" + suffix,
+            "ASSETS_BUCKET_NAME": "pkg-assets-" + suffix,
+        }
+        made = subprocess.run([sbapi, "create-tables", "--no-bucket"],
+                              env=dict(os.environ, **aws_env), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if made.returncode != 0:
+            raise AssertionError("create-tables failed:\n" + made.stdout.decode())
+        return moto, aws_env
+    except BaseException:
+        moto.stop()
+        raise
+
 
 class Bootstrap:
     """One run of the packaged bootstrap in the empty root, against one FakeRuntimeApi."""
@@ -485,22 +537,8 @@ class PackageTest(unittest.TestCase):
         cls.sbapi = os.environ.get("SBAPI_BIN") or os.path.join(REPO, "build", "sbapi")
         if not os.access(cls.sbapi, os.X_OK):
             raise AssertionError("SBAPI_BIN %s is not an executable" % cls.sbapi)
-        cls.moto = Moto.start(auth=True)
+        cls.moto, cls.aws_env = moto_with_tables(cls.sbapi)
         cls.addClassCleanup(cls.moto.stop)
-        key_id, secret = cls.moto.credentials
-        suffix = uuid.uuid4().hex[:8]
-        cls.aws_env = {
-            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": key_id,
-            "AWS_SECRET_ACCESS_KEY": secret,
-            "AWS_ENDPOINT_URL_DYNAMODB": cls.moto.endpoint,
-            "USERS_TABLE_NAME": "pkg-users-" + suffix, "ASSETS_TABLE_NAME": "pkg-assets-" + suffix,
-            "ASSETS_BUCKET_NAME": "pkg-assets-" + suffix,
-        }
-        made = subprocess.run([cls.sbapi, "create-tables", "--no-bucket"],
-                              env=dict(os.environ, **cls.aws_env), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        if made.returncode != 0:
-            raise AssertionError("create-tables failed:\n" + made.stdout.decode())
         cls.workdir = tempfile.mkdtemp(prefix="sbapi-package-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
         cls.root = os.path.join(cls.workdir, "root")
@@ -542,20 +580,7 @@ class PackageTest(unittest.TestCase):
         return members
 
     def env(self, function="all", **extra):
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH,
-            "LAMBDA_TASK_ROOT": TASK_ROOT, "LAMBDA_RUNTIME_DIR": "/var/runtime",
-            "_HANDLER": "bootstrap", "TZ": ":UTC", "LANG": "en_US.UTF-8",
-            "AWS_LAMBDA_FUNCTION_NAME": "sbapi-test", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
-            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/sbapi-test",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/25/[$LATEST]0123456789abcdef",
-            "SBAPI_FUNCTION": function,
-        }
-        env.update(self.aws_env)
-        env.update(extra)
-        return env
+        return lambda_env(self.aws_env, function, **extra)
 
     def start(self, function="all", **extra):
         run = Bootstrap(self, self.root, self.env(function, **extra))

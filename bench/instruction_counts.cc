@@ -1,0 +1,119 @@
+// `sbapi_icount get|post DATA_DIR CALLS`: the steady-state instructions of one request through
+// Api::handle, counted by valgrind's callgrind (bench/instructions.py runs it; bench/README.md
+// says how to read the figures).
+//
+// Run under `valgrind --tool=callgrind --instr-atstart=no`: the set-up below runs with
+// instrumentation off, then exactly CALLS requests run between CALLGRIND_START_INSTRUMENTATION
+// and CALLGRIND_STOP_INSTRUMENTATION, so callgrind's total ÷ CALLS is the cost of one request
+// (every thread's instructions count: the write path's, too). Outside valgrind the client
+// requests are a few no-op instructions, and the program is an ordinary smoke run.
+//
+// What is measured is what `sbapi serve` does per request, minus the transport:
+//   get   GET /users/{id} over a SqliteTable of kUsers users, the item cache warm (every user
+//         read once before counting: a cache hit, as in a serving steady state); the ids wander
+//         over the whole table. Access log formatted and written to /dev/null.
+//   post  POST /users of a new user each time, after kUsers earlier POSTs (the warm-up, which is
+//         also the table's content): a durable SQLite write (WAL, synchronous=FULL; the fsync
+//         costs no user-space instructions, so DATA_DIR may be a tmpfs).
+// DATA_DIR must be empty or missing: the database is created there.
+#include <valgrind/callgrind.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/sqlite/sqlite_database.h"
+#include "adapters/sqlite/sqlite_table.h"
+#include "bench_requests.h"
+#include "core/access_log.h"
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/schemas.h"
+
+namespace {
+
+using sbapi::bench::get_request;
+using sbapi::bench::post_user_request;
+using sbapi::bench::user_id;
+
+constexpr int kUsers = 1000;  // fits the item cache (4 MiB) many times over
+
+// The clock starts here and moves one second every kCallsPerSecond requests, the same in every
+// run: with the wall clock, which requests share a createdAt second (and so how the createdAt
+// index compares its keys) would change the count from run to run by ~2 %.
+constexpr std::int64_t kStart = 1'795'564'800;  // 2026-11-25T00:00:00Z
+constexpr int kCallsPerSecond = 8;
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "sbapi_icount: %s\n", what.c_str());
+  return 1;
+}
+
+int count(std::string_view what, const char* data_dir, int calls) {
+  sbapi::FixedClock clock(kStart);
+  int ticks = 0;
+  const auto tick = [&] { clock.set(kStart + ticks++ / kCallsPerSecond); };
+  std::FILE* dev_null = std::fopen("/dev/null", "w");
+  if (dev_null == nullptr) return fail("cannot open /dev/null");
+  sbapi::JsonLinesAccessLog log(dev_null);
+  auto db = sbapi::SqliteDatabase::open(data_dir);
+  if (!db) return fail(std::string("open ") + data_dir + ": " + db.error().detail);
+  auto users = sbapi::SqliteTable::open(**db, sbapi::users_schema(), clock);
+  if (!users) return fail("users table: " + users.error().detail);
+  sbapi::Api api(**users, clock, log);
+
+  for (int i = 0; i < kUsers; ++i) {
+    tick();
+    if (api.handle(post_user_request(user_id(i))).status != 201) return fail("preload failed");
+  }
+
+  int bad = 0;
+  if (what == "get") {
+    std::vector<sbapi::Request> requests;
+    requests.reserve(kUsers);
+    for (int i = 0; i < kUsers; ++i) requests.push_back(get_request("/users/" + user_id(i)));
+    for (const auto& r : requests) bad += api.handle(r).status != 200 ? 1 : 0;  // warm the cache
+    std::size_t next = 0;
+    CALLGRIND_START_INSTRUMENTATION;
+    for (int i = 0; i < calls; ++i) {
+      tick();
+      bad += api.handle(requests[next]).status != 200 ? 1 : 0;
+      next = (next * 7919 + 1) % requests.size();  // wander over the table
+    }
+    CALLGRIND_STOP_INSTRUMENTATION;
+  } else {
+    // Built before counting: making the request is the client's work, not the server's.
+    std::vector<sbapi::Request> requests;
+    requests.reserve(calls);
+    for (int i = 0; i < calls; ++i) requests.push_back(post_user_request(user_id(i, "post-")));
+    CALLGRIND_START_INSTRUMENTATION;
+    for (const auto& r : requests) {
+      tick();
+      bad += api.handle(r).status != 201 ? 1 : 0;
+    }
+    CALLGRIND_STOP_INSTRUMENTATION;
+  }
+  if (bad != 0) return fail(std::to_string(bad) + " requests did not succeed");
+  std::printf("%.*s calls %d\n", static_cast<int>(what.size()), what.data(), calls);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view what = argc == 4 ? argv[1] : "";
+  const int calls = argc == 4 ? std::atoi(argv[3]) : 0;
+  if ((what != "get" && what != "post") || calls <= 0) {
+    std::fprintf(stderr, "usage: sbapi_icount get|post DATA_DIR CALLS\n");
+    return 2;
+  }
+  try {
+    return count(what, argv[2], calls);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}
