@@ -26,7 +26,9 @@ $(BUILD_DIR)/CMakeCache.txt: $(SETUP_STAMP) CMakeLists.txt
 build: $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-local: build
+# Builds only what it serves: the tests are built by `make test`.
+local: $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target sbapi
 	$(SBAPI) serve --port $(PORT) --data-dir $(DATA_DIR)
 
 # The package test (tests/package) runs build/lambda/bootstrap.zip, so the zip is built first.

@@ -11,11 +11,8 @@
 #include <sstream>
 
 #include "adapters/aws/aws_backend.h"
-#include "adapters/local/local_object_store.h"
-#include "adapters/sqlite/sqlite_database.h"
-#include "adapters/sqlite/sqlite_table.h"
+#include "adapters/local/local_backend.h"
 #include "core/request_id.h"
-#include "core/schemas.h"
 #include "lambda/runtime.h"
 
 namespace sbapi {
@@ -40,36 +37,16 @@ std::optional<std::string> read_event(const std::string& path) {
   return std::move(text).str();
 }
 
-struct LocalStorage {
-  std::unique_ptr<SqliteDatabase> db;
-  std::unique_ptr<SqliteTable> users;
-  std::unique_ptr<SqliteTable> assets;
-  std::optional<LocalObjectStore> objects;
-};
-
 std::expected<std::unique_ptr<lambda::FunctionHost>, std::string> make_local_function(
     const InvokeOptions& options, const lambda::FunctionSet& set) {
   auto host = std::make_unique<lambda::FunctionHost>(stderr);
-  auto storage = std::make_shared<LocalStorage>();
-  auto db = SqliteDatabase::open(options.data_dir);
-  if (!db)
-    return std::unexpected("cannot open the database in " + options.data_dir + ": " +
-                           db.error().detail);
-  storage->db = std::move(*db);
-  auto users = SqliteTable::open(*storage->db, users_schema(), host->clock());
-  if (!users) return std::unexpected("cannot open the users table: " + users.error().detail);
-  storage->users = std::move(*users);
-  auto assets = SqliteTable::open(*storage->db, assets_schema(), host->clock());
-  if (!assets) return std::unexpected("cannot open the assets table: " + assets.error().detail);
-  storage->assets = std::move(*assets);
   auto config = local_object_config(options.store, kServePort);
   if (!config) return std::unexpected(config.error());
-  storage->objects.emplace(std::move(*config), host->clock());
-  Table* users_table = storage->users.get();
-  Table* assets_table = storage->assets.get();
-  ObjectStore* objects = &*storage->objects;
+  auto backend = make_local_backend(options.data_dir, std::move(*config), host->clock());
+  if (!backend) return std::unexpected(backend.error());
+  auto storage = std::make_shared<LocalBackend>(std::move(*backend));
+  host->serve(set, storage->users.get(), storage->assets.get(), storage->objects.get());
   host->keep_alive(std::move(storage));
-  host->serve(set, users_table, assets_table, objects);
   return host;
 }
 

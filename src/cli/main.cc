@@ -7,6 +7,7 @@
 #include "cli/invoke_command.h"
 #include "cli/lambda_command.h"
 #include "cli/presign_command.h"
+#include "cli/routes_command.h"
 #include "cli/serve_command.h"
 
 #ifndef SBAPI_VERSION
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   CLI::App* lambda = sbapi::add_lambda_command(app);
   sbapi::InvokeOptions invoke_options;
   CLI::App* invoke = sbapi::add_invoke_command(app, invoke_options);
+  sbapi::RoutesOptions routes_options;
+  CLI::App* routes = sbapi::add_routes_command(app, routes_options);
 
   try {
     app.parse(argc, argv);
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
   if (create_tables->parsed()) return sbapi::run_create_tables(create_tables_options);
   if (lambda->parsed()) return sbapi::run_lambda_command();
   if (invoke->parsed()) return sbapi::run_invoke(invoke_options);
+  if (routes->parsed()) return sbapi::run_routes(routes_options);
   std::cout << app.help();
   return 0;
 }

@@ -10,18 +10,15 @@
 #include <thread>
 
 #include "adapters/aws/aws_backend.h"
+#include "adapters/local/local_backend.h"
 #include "adapters/local/local_object_endpoint.h"
-#include "adapters/local/local_object_store.h"
 #include "adapters/local/object_files.h"
 #include "adapters/local/presigned_url_verifier.h"
-#include "adapters/sqlite/sqlite_database.h"
-#include "adapters/sqlite/sqlite_table.h"
 #include "adapters/sqlite/ttl_sweeper.h"
 #include "core/api.h"
 #include "core/asset_uploads.h"
 #include "core/buffered_access_log.h"
 #include "core/clock.h"
-#include "core/schemas.h"
 #include "server/http_server.h"
 
 namespace sbapi {
@@ -110,38 +107,32 @@ int run_serve(const ServeOptions& options) {
     // Declaration order is destruction order in reverse: the server stops before the Api, and
     // the tables and database close last, after every request is done.
     SystemClock clock;
-    auto db = SqliteDatabase::open(options.data_dir);
-    if (!db) {
-      return startup_error("cannot open the database in " + options.data_dir + ": " +
-                           db.error().detail);
-    }
-    auto users = SqliteTable::open(**db, users_schema(), clock);
-    if (!users) return startup_error("cannot open the users table: " + users.error().detail);
-    auto assets = SqliteTable::open(**db, assets_schema(), clock);
-    if (!assets) return startup_error("cannot open the assets table: " + assets.error().detail);
-    TtlSweeper sweeper({users->get(), assets->get()},
-                       std::chrono::seconds(options.ttl_sweep_seconds));
-
-    // The object endpoint verifies presigned URLs; the presigner needs the bound port (for the
-    // default public URL), so it joins the Api after start() and before run().
     auto store_config = local_object_config(options.store, options.port);
     if (!store_config) return startup_error(store_config.error());
+    auto backend = make_local_backend(options.data_dir, *store_config, clock);
+    if (!backend) return startup_error(backend.error());
+    TtlSweeper sweeper({backend->users.get(), backend->assets.get()},
+                       std::chrono::seconds(options.ttl_sweep_seconds));
+
+    // The object endpoint: verifies presigned URLs, stores the files, marks assets uploaded.
     ObjectFiles files(options.data_dir);
     if (auto ready = files.prepare(); !ready) return startup_error(ready.error());
     PresignedUrlVerifier verifier({{store_config->credentials}, store_config->region});
+    Table& assets = *backend->assets;
     LocalObjectEndpoint endpoint(
         store_config->bucket, files, verifier, clock,
         [&](std::string_view key, const StoredObject& stored) -> std::expected<void, ObjectError> {
-          auto recorded = record_upload(**assets, clock, key, stored.size, stored.etag);
+          auto recorded = record_upload(assets, clock, key, stored.size, stored.etag);
           if (recorded) return {};
           log_event("error", "cannot record upload", {{"detail", recorded.error().detail}});
           return std::unexpected(
               ObjectError{503, "ServiceUnavailable", "Please try the upload again."});
         });
-    std::optional<LocalObjectStore> object_store;
-    BufferedAccessLog access_log(stdout);
-    Api api(**users, clock, access_log);
 
+    BufferedAccessLog access_log(stdout);
+    Api api(clock, access_log);
+    api.serve_users(*backend->users);
+    api.serve_assets(*backend->assets, *backend->objects);
     HttpServer server(api, access_log,
                       {.host = options.host,
                        .port = options.port,
@@ -152,14 +143,16 @@ int run_serve(const ServeOptions& options) {
                        .objects = &endpoint});
     auto port = server.start();
     if (!port) return startup_error(port.error());
-    store_config = local_object_config(options.store, *port);
-    object_store.emplace(std::move(*store_config), clock);
-    api.serve_assets(**assets, *object_store);
+    // Presigned URLs point at the port actually bound (--port 0 picks one), unless
+    // --public-url names another address.
+    if (options.store.public_url.empty()) {
+      backend->objects->set_public_url(local_object_config(options.store, *port)->public_url);
+    }
     log_event("info", "listening", {{"host", options.host}, {"port", *port}, {"backend", "local"}});
     server.run();
     // After a hard stop a committed write may still be completing: let it finish while the
     // server, the Api and the log it reports to are still there.
-    (*db)->wait_for_writes();
+    backend->db->wait_for_writes();
   }
   log_event("info", "stopped");
   return 0;

@@ -15,14 +15,15 @@
 namespace sbapi {
 namespace {
 
-constexpr std::string_view kAllowMethods = "GET,POST,PUT,DELETE,OPTIONS";
 constexpr std::string_view kAllowHeaders =
     "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token";
 
 Response preflight() {
+  // Every method the Api answers, from the route table (computed once).
+  static const std::string allow_methods = route_methods(",");
   Response response;
   response.status = 204;
-  response.set_header("access-control-allow-methods", std::string(kAllowMethods));
+  response.set_header("access-control-allow-methods", allow_methods);
   response.set_header("access-control-allow-headers", std::string(kAllowHeaders));
   response.set_header("access-control-max-age", "600");
   return response;
@@ -31,9 +32,7 @@ Response preflight() {
 }  // namespace
 
 Api::Api(const Clock& clock, AccessLog& log) : clock_(clock), log_(log) {
-  router_.add("GET", "/health", [](const Request&, const PathParams&) {
-    return json_response(200, boost::json::object{{"status", "ok"}});
-  });
+  serve(RouteGroup::kHealth, {});
 }
 
 Api::Api(Table& users, const Clock& clock, AccessLog& log) : Api(clock, log) { serve_users(users); }
@@ -42,27 +41,40 @@ Api::~Api() = default;
 
 void Api::serve_users(Table& users) {
   users_ = std::make_unique<UsersHandlers>(users, clock_);
-  users_->register_routes(router_);
+  serve(RouteGroup::kUsers, {.users = users_.get()});
 }
 
 void Api::serve_assets(Table& assets, ObjectStore& objects) {
   assets_ = std::make_unique<AssetsHandlers>(assets, objects, clock_);
-  assets_->register_routes(router_);
+  serve(RouteGroup::kAssets, {.assets = assets_.get()});
+}
+
+void Api::serve(RouteGroup group, const RouteTargets& targets) {
+  for (const RouteSpec& spec : route_table()) {
+    if (spec.group != group || spec.bind == nullptr) continue;
+    router_.add(spec, spec.bind(targets),
+                spec.bind_async != nullptr ? spec.bind_async(targets) : nullptr);
+  }
 }
 
 Response Api::handle(const Request& request, const RequestContext& context) {
+  return handle(request, route(request), context);
+}
+
+Response Api::handle(const Request& request, Router::Match match, const RequestContext& context) {
   std::optional<Response> answer;
-  dispatch(request, context, /*allow_async=*/false,
+  dispatch(request, std::move(match), context, /*allow_async=*/false,
            [&answer](Response r) { answer = std::move(r); });
   return std::move(*answer);  // every handler answered before dispatch returned
 }
 
 void Api::handle_async(const Request& request, const RequestContext& context, Respond done) {
-  dispatch(request, context, /*allow_async=*/true, std::move(done));
+  handle_async(request, route(request), context, std::move(done));
 }
 
-bool Api::is_async(std::string_view method, std::string_view path) const {
-  return router_.match(method, path).async_handler != nullptr;
+void Api::handle_async(const Request& request, Router::Match match, const RequestContext& context,
+                       Respond done) {
+  dispatch(request, std::move(match), context, /*allow_async=*/true, std::move(done));
 }
 
 namespace {
@@ -72,19 +84,21 @@ namespace {
 // first answer counts.
 class Answer {
  public:
-  Answer(AccessLog& log, std::string request_id, std::string method, std::string_view route,
-         bool cold_start, Respond done)
+  Answer(AccessLog& log, const RequestContext& context, std::string method, Respond done)
       : log_(log),
-        started_(std::chrono::steady_clock::now()),
-        request_id_(std::move(request_id)),
+        started_(context.received == std::chrono::steady_clock::time_point{}
+                     ? std::chrono::steady_clock::now()
+                     : context.received),
+        request_id_(context.request_id.empty() ? new_request_id() : context.request_id),
         method_(std::move(method)),
-        route_(route),
-        cold_start_(cold_start),
+        cold_start_(context.cold_start),
         done_(std::move(done)) {}
 
   void send(Response response) {
     if (answered_.exchange(true)) return;
     response.set_header("access-control-allow-origin", "*");
+    // A page on another origin may read the id, to quote it in a bug report.
+    response.set_header("access-control-expose-headers", "X-Request-Id");
     response.set_header("x-request-id", request_id_);
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
@@ -100,7 +114,7 @@ class Answer {
   const std::chrono::steady_clock::time_point started_;
   const std::string request_id_;
   const std::string method_;
-  std::string_view route_;
+  std::string_view route_ = "-";
   const bool cold_start_;
   Respond done_;
   std::atomic<bool> answered_{false};
@@ -108,16 +122,27 @@ class Answer {
 
 }  // namespace
 
-void Api::dispatch(const Request& request, const RequestContext& context, bool allow_async,
-                   Respond done) {
-  auto answer = std::make_shared<Answer>(
-      log_, context.request_id.empty() ? new_request_id() : context.request_id, request.method, "-",
-      context.cold_start, std::move(done));
+Response Api::reject(std::string_view method, std::string_view path, int status,
+                     std::string_view message, const RequestContext& context) {
+  std::optional<Response> response;
+  Answer answer(log_, context, std::string(method.empty() ? "-" : method),
+                [&response](Response r) { response = std::move(r); });
+  if (!method.empty() && !path.empty()) {
+    // A request too large or malformed is still attributed to its route in the log.
+    const auto match = router_.match(method, path);
+    if (match.kind != Router::Match::Kind::kNotFound) answer.set_route(match.route);
+  }
+  answer.send(error_response(status, message));
+  return std::move(*response);
+}
+
+void Api::dispatch(const Request& request, Router::Match match, const RequestContext& context,
+                   bool allow_async, Respond done) {
+  auto answer = std::make_shared<Answer>(log_, context, request.method, std::move(done));
 
   if (request.body.size() > kMaxBodyBytes) {
     return answer->send(error_response(413, "Request body too large"));
   }
-  auto match = router_.match(request.method, request.path);
   if (match.kind == Router::Match::Kind::kNotFound) {
     return answer->send(error_response(404, "Not found"));
   }

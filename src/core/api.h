@@ -1,12 +1,20 @@
 // The whole HTTP API as one function: a transport-neutral Request in, a Response out.
 //
-// `Api::handle` owns everything every endpoint shares: routing (404 for an unknown path, 405 with
-// `Allow` for a wrong method), CORS headers and `OPTIONS` preflight without touching storage, the
-// 64 KiB body limit, an `X-Request-Id` on every response, JSON error bodies, turning an escaped
-// exception into a bare 500, and one access-log line per request. It is thread-safe: the HTTP
-// server calls it from all its threads at once.
+// `Api::handle` owns everything every endpoint shares: routing over the route table
+// (route_table.h; 404 for an unknown path, 405 with `Allow` for a wrong method), CORS headers and
+// `OPTIONS` preflight without touching storage, the 64 KiB body limit, an `X-Request-Id` on every
+// response (exposed to browsers), JSON error bodies, turning an escaped exception into a bare
+// 500, and one access-log line per request. It is thread-safe: the HTTP server calls it from all
+// its threads at once.
+//
+// The Api owns every response a client sees on an API path, also those a transport gives before
+// a request could be routed (a malformed or oversized request): the transport asks `reject` for
+// them, and only translates the Response to its wire. A transport that must decide where a
+// request runs (on its event loop, or on a thread that may wait) routes it once with `route` and
+// hands the match back to `handle`/`handle_async`.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -15,6 +23,7 @@
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/object_store.h"
+#include "core/route_table.h"
 #include "core/router.h"
 #include "core/table.h"
 
@@ -28,6 +37,8 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 struct RequestContext {
   std::string request_id;  // empty: the Api makes one up
   bool cold_start = false;
+  // When the request's first byte arrived (unset: when the Api was called), for the log's latency.
+  std::chrono::steady_clock::time_point received{};
 };
 
 class Api {
@@ -46,7 +57,15 @@ class Api {
   // The assets endpoints over `assets` and `objects` (both must outlive the Api).
   void serve_assets(Table& assets, ObjectStore& objects);
 
+  // The request's route (Router::Match: found, unknown path, or wrong method). A match with an
+  // `async_handler` is one `handle_async` may answer later.
+  [[nodiscard]] Router::Match route(const Request& request) const {
+    return router_.match(request.method, request.path);
+  }
+
   Response handle(const Request& request, const RequestContext& context = {});
+  // The same for a request already routed (`match` = route(request)).
+  Response handle(const Request& request, Router::Match match, const RequestContext& context = {});
 
   // `handle` for a caller that must not wait on storage (an event loop): a route with an
   // asynchronous handler (POST /users: Table::put_if_absent_async) answers through `done` when
@@ -54,15 +73,21 @@ class Api {
   // answered before this returns. Either way `done` is called exactly once, with the same
   // response, headers and access-log line `handle` would give.
   void handle_async(const Request& request, const RequestContext& context, Respond done);
+  void handle_async(const Request& request, Router::Match match, const RequestContext& context,
+                    Respond done);
 
-  // Whether `handle_async` of this request could complete later (its route is asynchronous).
-  [[nodiscard]] bool is_async(std::string_view method, std::string_view path) const;
+  // The answer to a request the transport could not hand over whole (malformed, too large): a
+  // JSON error `{"error": message}` with the headers every response gets, and the access-log
+  // line, attributed to the route of `method` and `path` as far as they were read (empty: "-").
+  Response reject(std::string_view method, std::string_view path, int status,
+                  std::string_view message, const RequestContext& context = {});
 
   [[nodiscard]] const Router& router() const { return router_; }
 
  private:
-  void dispatch(const Request& request, const RequestContext& context, bool allow_async,
-                Respond done);
+  void serve(RouteGroup group, const RouteTargets& targets);
+  void dispatch(const Request& request, Router::Match match, const RequestContext& context,
+                bool allow_async, Respond done);
 
   const Clock& clock_;
   std::unique_ptr<UsersHandlers> users_;

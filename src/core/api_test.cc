@@ -62,8 +62,34 @@ TEST_F(ApiTest, EveryResponseHasCorsAndAUniqueRequestId) {
     ASSERT_NE(r.header("x-request-id"), nullptr);
     EXPECT_EQ(r.header("x-request-id")->size(), 36u);
     ids.insert(*r.header("x-request-id"));
+    // A page on another origin may read the id.
+    ASSERT_NE(r.header("access-control-expose-headers"), nullptr);
+    EXPECT_EQ(*r.header("access-control-expose-headers"), "X-Request-Id");
   }
   EXPECT_EQ(ids.size(), 4u);
+}
+
+TEST_F(ApiTest, ARejectedRequestGetsTheUsualHeadersAndALogLineForItsRoute) {
+  Response r = api->reject("PUT", "/users/u1", 413, "Request body too large");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(boost::json::parse(r.body).at("error"), "Request body too large");
+  ASSERT_NE(r.header("content-type"), nullptr);
+  EXPECT_EQ(*r.header("content-type"), "application/json");
+  ASSERT_NE(r.header("access-control-allow-origin"), nullptr);
+  ASSERT_NE(r.header("access-control-expose-headers"), nullptr);
+  ASSERT_NE(r.header("x-request-id"), nullptr);
+  // Nothing read at all: no route, no method.
+  RequestContext context;
+  context.request_id = "rid-1";
+  Response unread = api->reject("", "", 400, "Malformed HTTP request", context);
+  EXPECT_EQ(*unread.header("x-request-id"), "rid-1");
+  ASSERT_EQ(log.lines.size(), 2u);
+  EXPECT_EQ(log.lines[0].method, "PUT");
+  EXPECT_EQ(log.lines[0].route, "/users/{id}");
+  EXPECT_EQ(log.lines[0].status, 413);
+  EXPECT_EQ(log.lines[1].method, "-");
+  EXPECT_EQ(log.lines[1].route, "-");
+  EXPECT_EQ(log.lines[1].status, 400);
 }
 
 TEST_F(ApiTest, AGivenRequestIdIsKept) {
@@ -124,10 +150,16 @@ TEST_F(ApiTest, HealthAnswersOk) {
 // ---- handle_async ----
 
 TEST_F(ApiTest, OnlyTheAsynchronousRoutesSaySo) {
-  EXPECT_TRUE(api->is_async("POST", "/users"));
-  EXPECT_FALSE(api->is_async("GET", "/users/u1"));
-  EXPECT_FALSE(api->is_async("PUT", "/users/u1"));
-  EXPECT_FALSE(api->is_async("POST", "/nope"));
+  const auto is_async = [this](std::string method, std::string path) {
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    return api->route(r).async_handler != nullptr;
+  };
+  EXPECT_TRUE(is_async("POST", "/users"));
+  EXPECT_FALSE(is_async("GET", "/users/u1"));
+  EXPECT_FALSE(is_async("PUT", "/users/u1"));
+  EXPECT_FALSE(is_async("POST", "/nope"));
 }
 
 TEST_F(ApiTest, AnAsynchronousCreateAnswersOnceWithTheUsualHeadersAndLogLine) {

@@ -1,19 +1,17 @@
 #include "core/asset_uploads.h"
 
+#include <optional>
+
+#include "core/asset_key.h"
 #include "core/validation.h"
 
 namespace sbapi {
 
 StoreResult<UploadRecord> record_upload(Table& assets, const Clock& clock, std::string_view key,
                                         std::uint64_t size, std::string_view etag) {
-  // "assets/{assetId}/{fileName}"
-  constexpr std::string_view kPrefix = "assets/";
-  if (!key.starts_with(kPrefix)) return UploadRecord::kNoAsset;
-  std::string_view rest = key.substr(kPrefix.size());
-  const std::size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) return UploadRecord::kNoAsset;
-  const std::string_view asset_id = rest.substr(0, slash);
-  if (!is_valid_id(asset_id)) return UploadRecord::kNoAsset;
+  const std::optional<AssetKeyParts> parts = parse_asset_key(key);
+  if (!parts || !is_valid_id(parts->asset_id)) return UploadRecord::kNoAsset;
+  const std::string_view asset_id = parts->asset_id;
 
   auto asset = assets.get(asset_id);
   if (!asset) return std::unexpected(asset.error());

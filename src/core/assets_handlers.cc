@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/asset_key.h"
 #include "core/responses.h"
 #include "core/validation.h"
 
@@ -35,14 +36,6 @@ std::string_view string_field(const object& item, std::string_view name) {
 }
 
 }  // namespace
-
-void AssetsHandlers::register_routes(Router& router) {
-  router.add("POST", "/assets", [this](const Request& r, const PathParams&) { return create(r); });
-  router.add("GET", "/assets/{id}",
-             [this](const Request&, const PathParams& p) { return get(p.get("id")); });
-  router.add("GET", "/assets/{id}/download",
-             [this](const Request&, const PathParams& p) { return download(p.get("id")); });
-}
 
 Response AssetsHandlers::create(const Request& request) {
   auto body = parse_object_body(request);
@@ -78,8 +71,7 @@ Response AssetsHandlers::create(const Request& request) {
   }
 
   const std::int64_t now = clock_.now_seconds();
-  const std::string key =
-      "assets/" + std::string(asset_id->get_string()) + "/" + std::string(file_name->get_string());
+  const std::string key = asset_key(asset_id->get_string(), file_name->get_string());
   object asset{
       {"assetId", *asset_id}, {"fileName", *file_name},        {"contentType", content_type},
       {"s3Key", key},         {"s3Bucket", objects_.bucket()}, {"status", "pending"},

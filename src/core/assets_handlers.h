@@ -26,8 +26,6 @@ class AssetsHandlers {
   AssetsHandlers(Table& assets, ObjectStore& objects, const Clock& clock)
       : assets_(assets), objects_(objects), clock_(clock) {}
 
-  void register_routes(Router& router);
-
   Response create(const Request& request);
   Response get(std::string_view asset_id);
   Response download(std::string_view asset_id);

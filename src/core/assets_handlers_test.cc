@@ -9,8 +9,8 @@
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "core/asset_uploads.h"
-#include "core/handler_test_support.h"
 #include "core/schemas.h"
+#include "testing/handler_support.h"
 
 namespace sbapi {
 namespace {
@@ -20,9 +20,9 @@ using boost::json::value;
 
 constexpr std::int64_t kNow = 1'750'000'000;
 
-using testing_support::body_of;
-using testing_support::body_request;
-using testing_support::error_of;
+using testutil::body_of;
+using testutil::body_request;
+using testutil::error_of;
 
 class AssetsHandlersTest : public ::testing::Test {
  protected:

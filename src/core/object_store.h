@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/table.h"
+#include "core/store_error.h"
 
 namespace sbapi {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "core/http.h"
-#include "core/table.h"
+#include "core/store_error.h"
 
 namespace sbapi {
 

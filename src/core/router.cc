@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/route_table.h"
+
 namespace sbapi {
 namespace {
 
@@ -71,6 +73,11 @@ void Router::add(std::string method, std::string path_template, Handler handler,
                       std::move(handler), std::move(async)});
 }
 
+void Router::add(const RouteSpec& spec, Handler handler, AsyncHandler async) {
+  add(std::string(spec.method), std::string(spec.path), std::move(handler), std::move(async));
+  entries_.back().spec = &spec;
+}
+
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match result;
   std::vector<std::string_view> allowed;
@@ -96,6 +103,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       if (entry.async_handler) result.async_handler = &entry.async_handler;
       result.params = std::move(params);
       result.route = entry.path_template;
+      result.spec = entry.spec;
       return result;
     }
     result.kind = Match::Kind::kMethodNotAllowed;

@@ -38,11 +38,15 @@ struct Route {
   std::string path_template;
 };
 
+struct RouteSpec;  // route_table.h
+
 class Router {
  public:
   // `async` (optional): the same route for callers that must not wait (Api::handle_async).
   void add(std::string method, std::string path_template, Handler handler,
            AsyncHandler async = nullptr);
+  // A route of the route table (which outlives every Router), with its bound handlers.
+  void add(const RouteSpec& spec, Handler handler, AsyncHandler async = nullptr);
 
   struct Match {
     enum class Kind { kFound, kNotFound, kMethodNotAllowed };
@@ -50,8 +54,9 @@ class Router {
     const Handler* handler = nullptr;             // kFound only
     const AsyncHandler* async_handler = nullptr;  // kFound, when the route has one
     PathParams params;                            // kFound only
-    std::string_view route;  // the template, for logs; kFound and kMethodNotAllowed
-    std::string allow;       // kMethodNotAllowed only, e.g. "GET, PUT, DELETE"
+    std::string_view route;           // the template, for logs; kFound and kMethodNotAllowed
+    std::string allow;                // kMethodNotAllowed only, e.g. "GET, PUT, DELETE"
+    const RouteSpec* spec = nullptr;  // kFound, for a route added from the route table
   };
   [[nodiscard]] Match match(std::string_view method, std::string_view path) const;
 
@@ -65,6 +70,7 @@ class Router {
     std::vector<std::string> segments;  // "{id}" for a parameter
     Handler handler;
     AsyncHandler async_handler;
+    const RouteSpec* spec = nullptr;
   };
   std::vector<Entry> entries_;
 };

@@ -6,35 +6,25 @@
 // items only eventually, so both backends must hide them themselves).
 //
 // Failures are values, never exceptions: a failed condition is a normal outcome (nullopt /
-// `created == false`), and a `StoreError` means the storage itself is in trouble.
+// `created == false`), and a `StoreError` (core/store_error.h) means the storage itself is in
+// trouble.
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
-#include <expected>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/store_error.h"
+
 namespace sbapi {
 
 using Item = boost::json::object;
-
-struct StoreError {
-  enum class Kind {
-    kUnavailable,  // storage unreachable, busy or throttled after its own retries → 503
-    kInternal,     // anything else (corrupt data, a bug) → 500
-  };
-  Kind kind = Kind::kInternal;
-  std::string detail;  // for logs only; never sent to a client
-};
-
-template <typename T>
-using StoreResult = std::expected<T, StoreError>;
 
 // A global secondary index: items are found by the value of one attribute.
 struct IndexSchema {

@@ -43,20 +43,6 @@ Response invalid_user_id() {
 
 }  // namespace
 
-void UsersHandlers::register_routes(Router& router) {
-  router.add(
-      "POST", "/users", [this](const Request& r, const PathParams&) { return create(r); },
-      [this](const Request& r, const PathParams&, Respond respond) {
-        create_async(r, std::move(respond));
-      });
-  router.add("GET", "/users/{id}",
-             [this](const Request&, const PathParams& p) { return get(p.get("id")); });
-  router.add("PUT", "/users/{id}",
-             [this](const Request& r, const PathParams& p) { return update(p.get("id"), r); });
-  router.add("DELETE", "/users/{id}",
-             [this](const Request&, const PathParams& p) { return remove(p.get("id")); });
-}
-
 Response UsersHandlers::create(const Request& request) {
   auto user = new_user(request);
   if (!user) return std::move(user.error());

@@ -24,8 +24,6 @@ class UsersHandlers {
   // `users` and `clock` must outlive the handlers.
   UsersHandlers(Table& users, const Clock& clock) : users_(users), clock_(clock) {}
 
-  void register_routes(Router& router);
-
   Response create(const Request& request);
   // create for a caller that must not wait for the write (Table::put_if_absent_async).
   void create_async(const Request& request, Respond respond);

@@ -4,10 +4,11 @@
 #include <boost/json/serialize.hpp>
 
 #include <exception>
+#include <optional>
 
 #include "core/access_log.h"
+#include "core/asset_key.h"
 #include "core/asset_uploads.h"
-#include "core/responses.h"
 #include "lambda/events.h"
 
 namespace sbapi::lambda {
@@ -21,12 +22,10 @@ std::unexpected<InvocationError> unsupported(std::string_view why) {
   return std::unexpected(InvocationError{kUnsupportedEvent, std::move(message)});
 }
 
-// "assets/{assetId}/{fileName}" → assetId, for logs (the file name may be personal).
+// An asset key's assetId ("-" for any other key), for logs (the file name may be personal).
 std::string_view asset_id_of(std::string_view key) {
-  constexpr std::string_view kPrefix = "assets/";
-  if (!key.starts_with(kPrefix)) return "-";
-  key.remove_prefix(kPrefix.size());
-  return key.substr(0, key.find('/'));
+  const std::optional<AssetKeyParts> parts = parse_asset_key(key);
+  return parts ? parts->asset_id : "-";
 }
 
 }  // namespace
@@ -50,9 +49,7 @@ std::expected<std::string, InvocationError> EventHandler::handle(std::string_vie
     RequestContext context{std::string(info.request_id), info.cold_start};
     Response response;
     if (!parsed) {
-      response = error_response(400, "Invalid request body");
-      response.set_header("access-control-allow-origin", "*");
-      response.set_header("x-request-id", context.request_id);
+      response = api_->reject("", "", 400, "Invalid request body", context);
     } else {
       if (!parsed->request_id.empty()) context.request_id = std::move(parsed->request_id);
       response = api_->handle(parsed->request, context);

@@ -8,30 +8,20 @@
 #include <boost/json/serialize.hpp>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "adapters/local/local_object_store.h"
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "core/schemas.h"
 #include "lambda/runtime.h"
+#include "testing/files.h"
 
 namespace sbapi::lambda {
 namespace {
 
 namespace json = boost::json;
 
-std::string sample(const std::string& name) {
-  const auto path =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "events" / name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testutil::event_sample;
 
 std::string read_all(std::FILE* f) {
   std::fflush(f);
@@ -104,7 +94,7 @@ class EventHandlerTest : public ::testing::Test {
 
 TEST_F(EventHandlerTest, V1PostThenV2GetGoThroughTheApi) {
   serve({});
-  auto created = ok(sample("api-v1-post-user.json"), /*cold=*/true);
+  auto created = ok(event_sample("api-v1-post-user.json"), /*cold=*/true);
   EXPECT_EQ(created.at("statusCode"), 201);
   EXPECT_EQ(body(created).at("message"), "User created");
   EXPECT_EQ(created.at("headers").at("x-request-id"), "5b1c3e2a-9d4f-4c1e-8a7b-1f2e3d4c5b6a");
@@ -112,7 +102,7 @@ TEST_F(EventHandlerTest, V1PostThenV2GetGoThroughTheApi) {
   EXPECT_EQ(created.at("multiValueHeaders").at("content-type"),
             json::parse(R"(["application/json"])"));
 
-  auto got = ok(sample("api-v2-get-user.json"));
+  auto got = ok(event_sample("api-v2-get-user.json"));
   EXPECT_EQ(got.at("statusCode"), 200);
   EXPECT_EQ(body(got).at("email"), "ada@example.com");
   EXPECT_EQ(got.at("headers").at("x-request-id"), "JKJaXmPLvHcESHA=");
@@ -132,7 +122,7 @@ TEST_F(EventHandlerTest, V1PostThenV2GetGoThroughTheApi) {
 
 TEST_F(EventHandlerTest, V1NullBodyAndUnknownRoutesAreClientErrors) {
   serve({});
-  auto null_body = ok(sample("api-v1-null-body.json"));
+  auto null_body = ok(event_sample("api-v1-null-body.json"));
   EXPECT_EQ(null_body.at("statusCode"), 400);
   auto unknown = ok(R"({"httpMethod":"GET","path":"/nope","body":null})");
   EXPECT_EQ(unknown.at("statusCode"), 404);
@@ -155,13 +145,13 @@ TEST_F(EventHandlerTest, ABodyThatIsNotBase64IsA400WithTheUsualHeaders) {
 
 TEST_F(EventHandlerTest, S3ObjectCreatedMarksTheAssetUploaded) {
   serve({});
-  auto created = ok(sample("api-v1-post-asset.json"));
+  auto created = ok(event_sample("api-v1-post-asset.json"));
   ASSERT_EQ(created.at("statusCode"), 201);
   EXPECT_EQ(body(created).at("asset").at("s3Key"),
             "assets/a1/Quarterly report (2026) \xC3\xA9t\xC3\xA9.pdf");
 
   testing::internal::CaptureStdout();  // operational events are log_event lines on stdout
-  auto result = ok(sample("s3-object-created.json"));
+  auto result = ok(event_sample("s3-object-created.json"));
   const std::string events = testing::internal::GetCapturedStdout();
   EXPECT_EQ(result, json::parse(R"({"records":[{"key":"assets/a1/Quarterly report (2026) )"
                                 "\xC3\xA9t\xC3\xA9"
@@ -219,17 +209,18 @@ TEST_F(EventHandlerTest, UnsupportedEventsAreInvocationErrors) {
 
 TEST_F(EventHandlerTest, EachFunctionTakesOnlyItsOwnEvents) {
   serve({.users = true, .assets = false, .uploads = false});
-  EXPECT_EQ(error(sample("s3-object-created.json")).message,
+  EXPECT_EQ(error(event_sample("s3-object-created.json")).message,
             "Unsupported event: this function does not take S3 events");
-  EXPECT_EQ(ok(sample("api-v1-post-asset.json")).at("statusCode"), 404);  // no assets routes
-  EXPECT_EQ(ok(sample("api-v1-post-user.json")).at("statusCode"), 201);
+  EXPECT_EQ(ok(event_sample("api-v1-post-asset.json")).at("statusCode"), 404);  // no assets routes
+  EXPECT_EQ(ok(event_sample("api-v1-post-user.json")).at("statusCode"), 201);
 }
 
 TEST_F(EventHandlerTest, TheUploadsFunctionTakesNoApiEvents) {
   serve({.users = false, .assets = false, .uploads = true});
-  EXPECT_EQ(error(sample("api-v1-get-user.json")).message,
+  EXPECT_EQ(error(event_sample("api-v1-get-user.json")).message,
             "Unsupported event: this function does not take API Gateway events");
-  EXPECT_EQ(ok(sample("s3-object-created.json")).at("records").at(0).at("result"), "no-asset");
+  EXPECT_EQ(ok(event_sample("s3-object-created.json")).at("records").at(0).at("result"),
+            "no-asset");
 }
 
 }  // namespace

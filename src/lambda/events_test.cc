@@ -6,24 +6,18 @@
 
 #include <boost/json/parse.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <string>
+
+#include "testing/files.h"
 
 namespace sbapi::lambda {
 namespace {
 
 namespace json = boost::json;
 
-// events/ at the repository root, found from this file's (absolute) path.
+// A sample event of events/, as a JSON object.
 json::object sample(const std::string& name) {
-  const auto path =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "events" / name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str()).as_object();
+  return json::parse(testutil::event_sample(name)).as_object();
 }
 
 std::string header(const Request& r, std::string_view name) {

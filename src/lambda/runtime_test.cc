@@ -12,17 +12,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include "adapters/aws/retry.h"
 #include "adapters/local/local_object_store.h"
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "core/schemas.h"
+#include "testing/files.h"
 #include "testing/loopback_http_server.h"
 
 namespace sbapi::lambda {
@@ -115,15 +113,7 @@ class FakeRuntimeApi {
       [this](int client) { serve(client); }};  // last: joined first
 };
 
-std::string sample(const std::string& name) {
-  const auto path =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "events" / name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testutil::event_sample;
 
 RuntimeClient client_for(const FakeRuntimeApi& api) {
   return RuntimeClient(api.endpoint(), std::make_shared<aws::CurlTransport>());
@@ -161,10 +151,10 @@ TEST(RuntimeLoop, PostsTheHandlersResponseForEachInvocationThenExitsOn500) {
   const auto deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch() + 5s)
                                .count();
-  api.queue_invocation("inv-1", sample("api-v1-post-user.json"),
+  api.queue_invocation("inv-1", event_sample("api-v1-post-user.json"),
                        {{"Lambda-Runtime-Deadline-Ms", std::to_string(deadline_ms)},
                         {"Lambda-Runtime-Trace-Id", "Root=1-5e1b4151-5ac6c58f5b5dbd6a2b2b2b2b"}});
-  api.queue_invocation("inv-2", sample("api-v2-get-user.json"));
+  api.queue_invocation("inv-2", event_sample("api-v2-get-user.json"));
 
   LocalFunction function;
   std::vector<bool> cold;
@@ -219,7 +209,7 @@ TEST(RuntimeLoop, PostsTheHandlersResponseForEachInvocationThenExitsOn500) {
 TEST(RuntimeLoop, AnUnsupportedEventIsPostedAsAnInvocationError) {
   FakeRuntimeApi api;
   api.queue_invocation("inv-x", R"({"source":"aws.events","detail":{}})");
-  api.queue_invocation("inv-y", sample("api-v1-get-user.json"));
+  api.queue_invocation("inv-y", event_sample("api-v1-get-user.json"));
   LocalFunction function;
   auto client = client_for(api);
   const int code = run_runtime(client, [&]() -> std::expected<Handler, std::string> {

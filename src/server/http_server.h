@@ -15,12 +15,12 @@
 // - The request is handed to the Api as a transport-neutral `Request` (method upper-case, path
 //   and query split at the first '?', header names lower-case); the Api's headers are copied to
 //   the wire as they are, plus Content-Length and Connection.
-// - Transport-level failures never reach the Api: a body over `max_body_bytes` (announced or
-//   actual) → 413 `{"error":"Request body too large"}`, headers over 16 KiB → 431, any other
-//   malformed HTTP → 400 `{"error":"Malformed HTTP request"}`; each is JSON with CORS and
-//   X-Request-Id, gets an access-log line like any request (method and route as far as they were
-//   parsed, else "-"), and the connection is then closed (after draining what the client still
-//   sends, so it reads the response rather than a reset).
+// - Transport-level failures on an API path are answered by `Api::reject`, like any API response:
+//   a body over `max_body_bytes` (announced or actual) → 413 `{"error":"Request body too
+//   large"}`, headers over 16 KiB → 431, any other malformed HTTP → 400 `{"error":"Malformed HTTP
+//   request"}`; the Api sets the headers and writes the access-log line (method and route as far
+//   as they were parsed, else "-"). The connection is then closed (after draining what the client
+//   still sends, so it reads the response rather than a reset).
 // - Object requests (with `objects` set): a request whose raw path `objects->matches()` goes to
 //   the ObjectEndpoint instead of the Api, decided from the request head alone.
 //   - PUT needs a Content-Length (none, e.g. chunked → 411 MissingContentLength) of at most
@@ -48,16 +48,20 @@
 //   meanwhile, and many writes can wait on the same flush (the SQLite adapter commits
 //   concurrent writes together). Without the pool all of these run on the loop and hold up its
 //   other connections meanwhile (the first loop's also holds up accepting).
-// - Asynchronous writes: with `async_api`, a write whose route the Api can answer later
-//   (`Api::is_async`, e.g. POST /users) is handed to `Api::handle_async` on the loop, and the
-//   response is written when the storage's thread answers (no thread waits for the write).
+// - Asynchronous writes: with `async_api`, a write whose route the Api can answer later (its
+//   `Api::route` match has an async handler, e.g. POST /users) is handed to `Api::handle_async`
+//   on the loop, and the response is written when the storage's thread answers (no thread waits
+//   for the write). Each request is routed once; the match goes with it to the Api.
 // - Graceful stop: stop accepting, close idle connections at once, let requests in flight (object
 //   uploads and downloads included) be answered (with `Connection: close`) and written, then
 //   `run()` returns. Whatever is still
 //   running after `shutdown_timeout` is abandoned.
 //
-// Beast and Asio stay inside http_server.cc (and asio_impl.cc): this header is all the rest of
-// the build sees.
+// The files behind it, by job: server.cc (listener, event loops, blocking pool, start/run/stop),
+// connection.cc (one connection's lifecycle: heads, refusals, writes, keep-alive, close),
+// api_requests.cc (requests for the Api), object_requests.cc (requests for the ObjectEndpoint),
+// wire.cc (pure conversions between the wire and Request/Response). Beast and Asio stay inside
+// src/server (and asio_impl.cc compiles them): this header is all the rest of the build sees.
 #pragma once
 
 #include <chrono>
@@ -69,7 +73,7 @@
 
 #include "core/access_log.h"
 #include "core/api.h"
-#include "core/object_endpoint.h"
+#include "server/object_endpoint.h"
 
 namespace sbapi {
 

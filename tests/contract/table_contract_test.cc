@@ -7,7 +7,6 @@
 // Time is a FixedClock that the tests move; items carry explicit ttl values around it. It starts
 // at the real current time, so a peer that did delete expired items itself would not interfere.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
@@ -15,7 +14,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -25,6 +23,7 @@
 #include "adapters/sqlite/sqlite_table.h"
 #include "core/schemas.h"
 #include "peers.h"
+#include "testing/temp_dir.h"
 
 namespace sbapi::contract {
 namespace {
@@ -52,17 +51,14 @@ std::expected<OpenTable, std::string> open_table(const std::string& backend, Tab
                                                  const Clock& clock) {
   schema.name = unique_name(schema.name);
   if (backend == "sqlite") {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "sbapi-contract-sqlite-XXXXXX").string();
-    std::filesystem::path dir = mkdtemp(pattern.data());
-    auto db = SqliteDatabase::open(dir);
+    auto dir = std::make_shared<testutil::TempDir>("sbapi-contract-sqlite");
+    auto db = SqliteDatabase::open(dir->path());
     if (!db) return std::unexpected(db.error().detail);
     auto table = SqliteTable::open(**db, schema, clock);
     if (!table) return std::unexpected(table.error().detail);
-    std::shared_ptr<SqliteDatabase> shared_db(db->release(), [dir](SqliteDatabase* d) {
-      delete d;
-      std::filesystem::remove_all(dir);
-    });
+    // The database closes before its directory goes (the deleter holds the last `dir`).
+    std::shared_ptr<SqliteDatabase> shared_db(db->release(),
+                                              [dir](SqliteDatabase* d) { delete d; });
     return OpenTable{shared_db, std::move(*table)};
   }
   auto peer = dynamo_peer(backend);

@@ -1,8 +1,9 @@
 """Template test: infrastructure/template.yaml (SAM) against the code it deploys.
 
 - The YAML parses with CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, !Select...).
-- Every route the router registers (the router.add(...) calls in src/core) is an API event of
-  exactly one function, exactly once, on the v1 stage of the one API; no other routes.
+- Every route of the route table served everywhere (`sbapi routes --json`, from
+  src/core/route_table.cc) is an API event of exactly one function, exactly once, on the v1
+  stage of the one API; no other routes. The API's CORS methods are the table's.
 - Each function runs the one package (provided.al2023, x86_64, handler bootstrap,
   build/lambda/bootstrap.zip) with its SBAPI_FUNCTION, and its policies and environment name
   only its own table / bucket, with no wildcard action or resource.
@@ -21,7 +22,7 @@ aws-sam-translator only those checks are skipped.
 """
 
 import copy
-import glob
+import json
 import importlib.util
 import os
 import re
@@ -34,6 +35,7 @@ REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 TEMPLATE = os.path.join(REPO, "infrastructure", "template.yaml")
 SAMCONFIG = os.path.join(REPO, "samconfig.toml")
 PACKAGE = "build/lambda/bootstrap.zip"
+SBAPI = os.environ.get("SBAPI_BIN") or os.path.join(REPO, "build", "sbapi")
 
 # SPEC section 1, "Everywhere".
 CORS_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
@@ -85,16 +87,21 @@ def load_template(path=TEMPLATE):
         return yaml.load(f, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
+def route_table():
+    """`sbapi routes --json`: the route table as the binary has it."""
+    if not os.access(SBAPI, os.X_OK):
+        raise AssertionError("no sbapi binary at %s (SBAPI_BIN): build it first" % SBAPI)
+    run = subprocess.run([SBAPI, "routes", "--json"], stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=60)
+    if run.returncode != 0:
+        raise AssertionError("sbapi routes --json failed: " + run.stderr)
+    return json.loads(run.stdout)
+
+
 def router_routes():
-    """{(METHOD, path)} of every router.add(...) call in src/core (tests excluded)."""
-    routes = []
-    call = re.compile(r'\brouter_?\s*\.\s*add\(\s*"([A-Z]+)"\s*,\s*"([^"]+)"')
-    for path in sorted(glob.glob(os.path.join(REPO, "src", "core", "*.cc"))):
-        if path.endswith("_test.cc"):
-            continue
-        with open(path, encoding="utf-8") as f:
-            routes += call.findall(f.read())
-    return routes
+    """[(METHOD, path)] of every route served everywhere (API Gateway + Lambda)."""
+    return [(r["method"], r["path"]) for r in route_table()["routes"]
+            if r["served"] == "everywhere"]
 
 
 def schema_indexes():
@@ -171,8 +178,8 @@ class TemplateTest(unittest.TestCase):
 
     def test_every_router_route_exactly_once(self):
         routes = router_routes()
-        self.assertGreaterEqual(len(routes), 8, "router.add(...) calls not found in src/core")
-        self.assertEqual(len(routes), len(set(routes)), "the router registers a route twice")
+        self.assertGreaterEqual(len(routes), 8, "sbapi routes lists too few routes")
+        self.assertEqual(len(routes), len(set(routes)), "the route table has a route twice")
         deployed = []
         for name, function in self.functions.items():
             for event in (function["Properties"].get("Events") or {}).values():
@@ -197,6 +204,7 @@ class TemplateTest(unittest.TestCase):
         cors = props["Cors"]
         self.assertEqual(cors["AllowOrigin"], "'*'")
         self.assertEqual(cors["AllowMethods"], "'%s'" % CORS_METHODS)
+        self.assertEqual(CORS_METHODS, route_table()["corsAllowMethods"])
         self.assertEqual(cors["AllowHeaders"], "'%s'" % CORS_HEADERS)
 
     def test_functions_run_the_package(self):

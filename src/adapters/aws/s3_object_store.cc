@@ -69,32 +69,10 @@ S3Config s3_config(const AwsConfig& config) {
   return out;
 }
 
-S3Target s3_target(const S3Config& config, std::string_view key) {
-  if (config.path_style) {
-    return {config.endpoint, "/" + config.bucket + "/" + std::string(key)};
-  }
-  // https://s3.<region>.amazonaws.com -> https://<bucket>.s3.<region>.amazonaws.com
-  const sigv4::Endpoint endpoint = sigv4::parse_endpoint(config.endpoint);
-  return {endpoint.scheme + "://" + config.bucket + "." + endpoint.host + endpoint.base_path,
-          "/" + std::string(key)};
-}
-
 std::string S3ObjectStore::presign(std::string_view method, std::string_view key,
                                    std::string_view content_type, std::int64_t time,
                                    std::int64_t expires_seconds) const {
-  S3Target target = s3_target(config_, key);
-  sigv4::PresignRequest request;
-  request.method = std::string(method);
-  request.endpoint = std::move(target.endpoint);
-  request.path = std::move(target.path);
-  if (!content_type.empty()) {
-    request.headers.emplace_back("content-type", std::string(content_type));
-  }
-  request.region = config_.region;
-  request.service = "s3";
-  request.time = time;
-  request.expires_seconds = expires_seconds;
-  return sigv4::presign_url(request, config_.credentials);
+  return presigner_.presign(method, key, content_type, time, expires_seconds);
 }
 
 std::expected<std::string, StoreError> S3ObjectStore::presign_put(std::string_view key,

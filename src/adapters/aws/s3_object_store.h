@@ -2,8 +2,8 @@
 // `sbapi create-tables`) creating that bucket.
 //
 // Contract
-// - Presigning is pure computation (sigv4::presign_url), no network: the URLs are byte for byte
-//   what botocore writes for the same request and time (checked against boto3 in the tests).
+// - Presigning is sigv4::S3Presigner's (pure computation, no network): the URLs are byte for
+//   byte what botocore writes for the same request and time (checked against boto3 in the tests).
 // - Addressing: on AWS (no custom endpoint) virtual-hosted style,
 //   `https://<bucket>.s3.<region>.amazonaws.com/<key>`, except for bucket names with a '.'
 //   (which would not match S3's wildcard TLS certificate), which use path-style on the same
@@ -12,45 +12,40 @@
 // - PUT URLs sign `content-type` (X-Amz-SignedHeaders=content-type;host): the upload must carry
 //   exactly that Content-Type. GET URLs sign only `host`.
 // - Temporary credentials: X-Amz-Security-Token is in the URL and inside the signed query.
-// - Thread-safe (no mutable state); the clock must outlive the store.
+// - Thread-safe; the clock must outlive the store.
 #pragma once
 
 #include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "adapters/aws/aws_config.h"
 #include "adapters/aws/http_transport.h"
 #include "core/clock.h"
 #include "core/object_store.h"
+#include "sigv4/s3_presigner.h"
 #include "sigv4/sigv4.h"
 
 namespace sbapi::aws {
 
-struct S3Config {
-  std::string bucket;
-  std::string region;
-  sigv4::Credentials credentials;
-  std::string endpoint;     // e.g. https://s3.eu-west-1.amazonaws.com, http://127.0.0.1:4569
-  bool path_style = false;  // true: <endpoint>/<bucket>/<key>; false: <bucket>.<endpoint host>
-};
+// The bucket and how to reach it (sigv4/s3_presigner.h).
+using S3Config = sigv4::S3BucketConfig;
 
 // From the environment configuration: path-style on a custom endpoint or for a dotted bucket.
 S3Config s3_config(const AwsConfig& config);
 
 // Where a request for the bucket goes: the endpoint to sign for and the unencoded path.
-struct S3Target {
-  std::string endpoint;  // scheme://host[:port][/base]
-  std::string path;      // "/<bucket>/<key>" (path-style) or "/<key>" (virtual-hosted)
-};
-S3Target s3_target(const S3Config& config, std::string_view key);
+using sigv4::s3_target;
+using sigv4::S3Target;
 
 class S3ObjectStore final : public ObjectStore {
  public:
-  S3ObjectStore(S3Config config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+  S3ObjectStore(S3Config config, const Clock& clock)
+      : presigner_(std::move(config)), clock_(clock) {}
 
-  [[nodiscard]] const std::string& bucket() const override { return config_.bucket; }
+  [[nodiscard]] const std::string& bucket() const override { return presigner_.bucket(); }
   std::expected<std::string, StoreError> presign_put(std::string_view key,
                                                      std::string_view content_type,
                                                      std::int64_t expires_seconds) override;
@@ -63,10 +58,10 @@ class S3ObjectStore final : public ObjectStore {
                                     std::string_view content_type, std::int64_t time,
                                     std::int64_t expires_seconds) const;
 
-  [[nodiscard]] const S3Config& config() const { return config_; }
+  [[nodiscard]] S3Config config() const { return presigner_.config(); }
 
  private:
-  S3Config config_;
+  sigv4::S3Presigner presigner_;
   const Clock& clock_;
 };
 

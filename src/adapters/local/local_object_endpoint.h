@@ -12,7 +12,7 @@
 #include "adapters/local/object_files.h"
 #include "adapters/local/presigned_url_verifier.h"
 #include "core/clock.h"
-#include "core/object_endpoint.h"
+#include "server/object_endpoint.h"
 
 namespace sbapi {
 

@@ -1,21 +1,21 @@
 #include "adapters/local/local_object_store.h"
 
+#include <utility>
+
 namespace sbapi {
+
+LocalObjectStore::LocalObjectStore(LocalObjectConfig config, const Clock& clock)
+    : presigner_({.bucket = std::move(config.bucket),
+                  .region = std::move(config.region),
+                  .credentials = std::move(config.credentials),
+                  .endpoint = std::move(config.public_url),
+                  .path_style = true}),
+      clock_(clock) {}
 
 std::string LocalObjectStore::presign(std::string_view method, std::string_view key,
                                       std::string_view content_type, std::int64_t time,
                                       std::int64_t expires_seconds) const {
-  sigv4::PresignRequest request;
-  request.method = std::string(method);
-  request.endpoint = config_.public_url;
-  request.path = "/" + config_.bucket + "/" + std::string(key);
-  if (!content_type.empty())
-    request.headers.emplace_back("content-type", std::string(content_type));
-  request.region = config_.region;
-  request.service = "s3";
-  request.time = time;
-  request.expires_seconds = expires_seconds;
-  return sigv4::presign_url(request, config_.credentials);
+  return presigner_.presign(method, key, content_type, time, expires_seconds);
 }
 
 std::expected<std::string, StoreError> LocalObjectStore::presign_put(std::string_view key,

@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/object_endpoint.h"
+#include "server/object_endpoint.h"
 
 namespace sbapi {
 

@@ -1,10 +1,9 @@
 #include "adapters/local/object_files.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <fstream>
-#include <sstream>
+#include "testing/files.h"
+#include "testing/temp_dir.h"
 
 namespace sbapi {
 namespace {
@@ -14,25 +13,18 @@ namespace fs = std::filesystem;
 class ObjectFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "sbapi-objects-XXXXXX").string();
-    dir = mkdtemp(pattern.data());
     files = std::make_unique<ObjectFiles>(dir);
     ASSERT_TRUE(files->prepare());
   }
-  void TearDown() override { fs::remove_all(dir); }
 
-  static std::string read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  static std::string read(const std::string& path) { return testutil::read_file(path); }
   std::size_t temp_files() const {
     return static_cast<std::size_t>(
         std::distance(fs::directory_iterator(dir / "objects-tmp"), fs::directory_iterator()));
   }
 
-  fs::path dir;
+  testutil::TempDir temp{"sbapi-objects"};
+  fs::path dir = temp.path();
   std::unique_ptr<ObjectFiles> files;
 };
 

@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "core/http.h"
-#include "core/object_endpoint.h"
+#include "server/object_endpoint.h"
 #include "sigv4/sigv4.h"
 
 namespace sbapi {

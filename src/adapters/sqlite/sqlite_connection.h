@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/table.h"
+#include "core/store_error.h"
 
 namespace sbapi::sqlite {
 

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "core/table.h"
+#include "core/store_error.h"
 
 namespace sbapi {
 

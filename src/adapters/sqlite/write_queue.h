@@ -43,7 +43,7 @@
 #include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
-#include "core/table.h"
+#include "core/store_error.h"
 
 namespace sbapi::sqlite {
 

@@ -1,4 +1,5 @@
-// Small helpers shared by the handler unit tests: a request with a body, and a response's JSON.
+// Test-only, header-only: small helpers shared by the handler unit tests, a request with a body
+// and a response's JSON.
 #pragma once
 
 #include <boost/json/parse.hpp>
@@ -9,7 +10,7 @@
 
 #include "core/http.h"
 
-namespace sbapi::testing_support {
+namespace sbapi::testutil {
 
 inline Request body_request(std::string body) {
   Request r;
@@ -24,4 +25,4 @@ inline std::string error_of(const Response& r) {
   return std::string(body_of(r).as_object().at("error").as_string());
 }
 
-}  // namespace sbapi::testing_support
+}  // namespace sbapi::testutil

@@ -1,4 +1,6 @@
-// The object endpoint port: serving presigned S3 object requests (local backend only).
+// The object endpoint port: serving presigned S3 object requests (local backend only). It lives
+// beside its only caller, the HTTP server (src/server); its only implementation is
+// adapters/local/local_object_endpoint.h. The core knows nothing of it.
 //
 // On AWS, S3 itself serves presigned URLs. Locally, the same `sbapi serve` process answers
 // path-style `PUT|GET|HEAD /<bucket>/<key>` requests. The HTTP server owns the wire (it streams

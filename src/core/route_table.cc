@@ -1,0 +1,134 @@
+#include "core/route_table.h"
+
+#include <array>
+#include <utility>
+
+#include "core/assets_handlers.h"
+#include "core/responses.h"
+#include "core/users_handlers.h"
+
+namespace sbapi {
+namespace {
+
+using G = RouteGroup;
+using S = Served;
+
+// The object endpoint's template: the key may hold slashes ("/{bucket}/assets/a1/f.txt").
+constexpr std::string_view kObjectPath = "/{bucket}/{key}";
+
+constexpr auto kRoutes = std::to_array<RouteSpec>({
+    {"GET", "/health", "health", G::kHealth, S::kEverywhere, true,
+     "Liveness: the process answers (no storage is read)",
+     [](const RouteTargets&) -> Handler {
+       return [](const Request&, const PathParams&) {
+         return json_response(200, boost::json::object{{"status", "ok"}});
+       };
+     }},
+
+    {"POST", "/users", "createUser", G::kUsers, S::kEverywhere, false,
+     "Create a user; the same userId again answers 200 with the stored user",
+     [](const RouteTargets& t) -> Handler {
+       return [u = t.users](const Request& r, const PathParams&) { return u->create(r); };
+     },
+     [](const RouteTargets& t) -> AsyncHandler {
+       return [u = t.users](const Request& r, const PathParams&, Respond respond) {
+         u->create_async(r, std::move(respond));
+       };
+     }},
+    {"GET", "/users/{id}", "getUser", G::kUsers, S::kEverywhere, false, "Read a user",
+     [](const RouteTargets& t) -> Handler {
+       return [u = t.users](const Request&, const PathParams& p) { return u->get(p.get("id")); };
+     }},
+    {"PUT", "/users/{id}", "updateUser", G::kUsers, S::kEverywhere, false,
+     "Change some fields of a user",
+     [](const RouteTargets& t) -> Handler {
+       return [u = t.users](const Request& r, const PathParams& p) {
+         return u->update(p.get("id"), r);
+       };
+     }},
+    {"DELETE", "/users/{id}", "deleteUser", G::kUsers, S::kEverywhere, false, "Delete a user",
+     [](const RouteTargets& t) -> Handler {
+       return [u = t.users](const Request&, const PathParams& p) { return u->remove(p.get("id")); };
+     }},
+
+    {"POST", "/assets", "createAsset", G::kAssets, S::kEverywhere, false,
+     "Record an asset and answer a presigned upload URL",
+     [](const RouteTargets& t) -> Handler {
+       return [a = t.assets](const Request& r, const PathParams&) { return a->create(r); };
+     }},
+    {"GET", "/assets/{id}", "getAsset", G::kAssets, S::kEverywhere, false, "Read an asset",
+     [](const RouteTargets& t) -> Handler {
+       return [a = t.assets](const Request&, const PathParams& p) { return a->get(p.get("id")); };
+     }},
+    {"GET", "/assets/{id}/download", "downloadAsset", G::kAssets, S::kEverywhere, false,
+     "Answer a presigned download URL for an asset",
+     [](const RouteTargets& t) -> Handler {
+       return
+           [a = t.assets](const Request&, const PathParams& p) { return a->download(p.get("id")); };
+     }},
+
+    // The local stand-in for S3 (presigned URLs), answered by the HTTP server itself. Public:
+    // each request carries its own SigV4 query signature instead of a token.
+    {"PUT", kObjectPath, "putObject", G::kObjects, S::kServeOnly, true,
+     "Upload an object to a presigned URL"},
+    {"GET", kObjectPath, "getObject", G::kObjects, S::kServeOnly, true,
+     "Download an object from a presigned URL"},
+    {"HEAD", kObjectPath, "headObject", G::kObjects, S::kServeOnly, true,
+     "An object's headers, from a presigned URL"},
+});
+
+constexpr std::array<std::string_view, 6> kMethodOrder{"GET", "HEAD",  "POST",
+                                                       "PUT", "PATCH", "DELETE"};
+
+template <class Pred>
+std::string methods_where(Pred pred, std::string_view separator) {
+  std::string out;
+  for (std::string_view method : kMethodOrder) {
+    for (const RouteSpec& route : kRoutes) {
+      if (route.method == method && pred(route)) {
+        out.append(method).append(separator);
+        break;
+      }
+    }
+  }
+  return out.append("OPTIONS");
+}
+
+}  // namespace
+
+std::span<const RouteSpec> route_table() { return kRoutes; }
+
+const RouteSpec* find_route(std::string_view operation) {
+  for (const RouteSpec& route : kRoutes) {
+    if (route.operation == operation) return &route;
+  }
+  return nullptr;
+}
+
+std::string_view group_name(RouteGroup group) {
+  switch (group) {
+    case RouteGroup::kHealth:
+      return "health";
+    case RouteGroup::kUsers:
+      return "users";
+    case RouteGroup::kAssets:
+      return "assets";
+    case RouteGroup::kObjects:
+      return "objects";
+  }
+  return "?";
+}
+
+std::string_view served_name(Served served) {
+  return served == Served::kEverywhere ? "everywhere" : "serve";
+}
+
+std::string route_methods(std::string_view separator) {
+  return methods_where([](const RouteSpec& r) { return r.bind != nullptr; }, separator);
+}
+
+std::string route_methods(RouteGroup group, std::string_view separator) {
+  return methods_where([group](const RouteSpec& r) { return r.group == group; }, separator);
+}
+
+}  // namespace sbapi

@@ -1,0 +1,59 @@
+#include "core/route_table.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <utility>
+
+namespace sbapi {
+namespace {
+
+TEST(RouteTableTest, OperationsAndRoutesAreUnique) {
+  std::set<std::string_view> operations;
+  std::set<std::pair<std::string_view, std::string_view>> routes;
+  for (const RouteSpec& r : route_table()) {
+    EXPECT_TRUE(operations.insert(r.operation).second) << r.operation;
+    EXPECT_TRUE(routes.insert({r.method, r.path}).second) << r.method << " " << r.path;
+    EXPECT_FALSE(r.summary.empty()) << r.operation;
+  }
+  EXPECT_GE(operations.size(), 11u);
+}
+
+TEST(RouteTableTest, TheApiAnswersEveryRouteServedEverywhereAndTheServerTheRest) {
+  for (const RouteSpec& r : route_table()) {
+    const bool api_route = r.group != RouteGroup::kObjects;
+    EXPECT_EQ(r.bind != nullptr, api_route) << r.operation;
+    EXPECT_EQ(r.served == Served::kEverywhere, api_route) << r.operation;
+  }
+  // Only creating a user completes on the storage's thread.
+  for (const RouteSpec& r : route_table()) {
+    EXPECT_EQ(r.bind_async != nullptr, r.operation == "createUser") << r.operation;
+  }
+}
+
+TEST(RouteTableTest, OnlyHealthAndTheObjectEndpointArePublic) {
+  for (const RouteSpec& r : route_table()) {
+    const bool expected = r.group == RouteGroup::kHealth || r.group == RouteGroup::kObjects;
+    EXPECT_EQ(r.is_public, expected) << r.operation;
+  }
+}
+
+TEST(RouteTableTest, MethodListsDeriveFromTheTable) {
+  EXPECT_EQ(route_methods(","), "GET,POST,PUT,DELETE,OPTIONS");
+  EXPECT_EQ(route_methods(RouteGroup::kObjects, ", "), "GET, HEAD, PUT, OPTIONS");
+  EXPECT_EQ(route_methods(RouteGroup::kAssets, ","), "GET,POST,OPTIONS");
+}
+
+TEST(RouteTableTest, FindsARouteByOperation) {
+  const RouteSpec* get_user = find_route("getUser");
+  ASSERT_NE(get_user, nullptr);
+  EXPECT_EQ(get_user->method, "GET");
+  EXPECT_EQ(get_user->path, "/users/{id}");
+  EXPECT_EQ(group_name(get_user->group), "users");
+  EXPECT_EQ(find_route("getObject")->path, "/{bucket}/{key}");
+  EXPECT_EQ(find_route("noSuchOperation"), nullptr);
+}
+
+}  // namespace
+}  // namespace sbapi
