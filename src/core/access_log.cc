@@ -63,6 +63,15 @@ std::string format_utc_millis(std::int64_t epoch_micros) {
   return text;
 }
 
+std::string_view loggable_method(std::string_view method) {
+  static constexpr std::array<std::string_view, 10> kMethods{
+      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "-"};
+  for (std::string_view known : kMethods) {
+    if (known == method) return known;
+  }
+  return "OTHER";
+}
+
 std::string JsonLinesAccessLog::format(const AccessLogEntry& e, std::int64_t epoch_micros) {
   std::string line;
   line.reserve(192);
@@ -71,7 +80,7 @@ std::string JsonLinesAccessLog::format(const AccessLogEntry& e, std::int64_t epo
   line += "\",\"level\":\"info\",\"requestId\":";
   append_json_string(line, e.request_id);
   line += ",\"method\":";
-  append_json_string(line, e.method);
+  append_json_string(line, loggable_method(e.method));
   line += ",\"route\":";
   append_json_string(line, e.route);
   line += ",\"status\":";

@@ -44,6 +44,11 @@ class JsonLinesAccessLog final : public AccessLog {
   std::mutex mutex_;
 };
 
+// The method as the log says it: one of HTTP's methods (RFC 9110 §9, PATCH) as sent, "-" (not
+// read), or "OTHER". A client picks the method token: echoing any token would let it write
+// arbitrary text (and kilobytes of it) into every log line.
+std::string_view loggable_method(std::string_view method);
+
 // "2026-11-25T09:10:11.123Z"
 std::string format_utc_millis(std::int64_t epoch_micros);
 

@@ -119,7 +119,7 @@ void Connection::reject_api(http::status status, std::string_view message) {
   // The method and route as far as they were read: a request too large is still attributed to
   // them in the access log.
   const auto& partial = current_head();
-  const std::string method = wire::upper_method(partial.method_string());
+  const std::string method = std::string(partial.method_string());
   const std::string path =
       method.empty() || partial.target().empty() ? "" : wire::split_target(partial.target()).first;
   RequestContext context;

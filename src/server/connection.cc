@@ -83,6 +83,11 @@ void Connection::read_header() {
 
 void Connection::on_header(error_code ec) {
   if (ec) return fail(ec);
+  // A head whose body length is ambiguous is refused before anything of its body is read:
+  // otherwise the body could be taken for the next request on the connection.
+  if (const auto why = wire::framing_error(head_parser_->get()); !why.empty()) {
+    return reject(http::status::bad_request, why);
+  }
   if (is_object_path(wire::split_target(head_parser_->get().target()).first)) {
     return on_object_header();
   }

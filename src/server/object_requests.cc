@@ -58,7 +58,7 @@ void Connection::set_object_headers(Message& message) const {
 void Connection::on_object_header() {
   const auto& message = head_parser_->get();
   object_request_id_ = new_request_id();
-  object_method_ = wire::upper_method(message.method_string());
+  object_method_ = std::string(message.method_string());
   object_version_ = message.version();
   const Request head = wire::to_request_head(message);
   switch (message.method()) {
@@ -315,7 +315,7 @@ void Connection::log_object(unsigned status) {
 void Connection::reject_object(http::status status, std::string_view message) {
   const auto& partial = current_head();
   object_request_id_ = new_request_id();
-  object_method_ = wire::upper_method(partial.method_string());
+  object_method_ = std::string(partial.method_string());
   object_version_ = partial.version() == 10 ? 10 : 11;
   log_object(static_cast<unsigned>(status));
   const char* code = status == http::status::payload_too_large ? "EntityTooLarge"

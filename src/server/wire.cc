@@ -17,7 +17,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 bool starts_with_icase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
@@ -26,12 +25,6 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) {
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
 
 }  // namespace
-
-std::string upper_method(std::string_view method) {
-  std::string upper(method);
-  std::ranges::transform(upper, upper.begin(), ascii_upper);
-  return upper;
-}
 
 std::pair<std::string, std::string> split_target(std::string_view target) {
   // Absolute form ("http://host/path?q", RFC 9112 §3.2.2): only path and query matter here.
@@ -50,7 +43,7 @@ std::pair<std::string, std::string> split_target(std::string_view target) {
 
 Request to_request_head(const http::request_header<>& message) {
   Request request;
-  request.method = upper_method(message.method_string());
+  request.method = std::string(message.method_string());
   std::tie(request.path, request.query) = split_target(message.target());
 
   request.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
@@ -60,6 +53,43 @@ Request to_request_head(const http::request_header<>& message) {
     request.headers.push_back({std::move(name), std::string(field.value())});
   }
   return request;
+}
+
+std::string_view framing_error(const http::request_header<>& head) {
+  std::size_t hosts = 0;
+  std::size_t codings = 0;
+  bool only_chunked = true;
+  bool has_transfer_encoding = false;
+  for (const auto& field : head) {
+    if (field.name() == http::field::host) ++hosts;
+    if (field.name() != http::field::transfer_encoding) continue;
+    has_transfer_encoding = true;
+    std::string_view list = field.value();
+    while (
+        !list.empty()) {  // a comma-separated list; empty elements do not count (RFC 9110 §5.6.1)
+      const auto comma = list.find(',');
+      std::string_view coding = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+        coding.remove_prefix(1);
+      }
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+        coding.remove_suffix(1);
+      }
+      if (coding.empty()) continue;
+      ++codings;
+      only_chunked = only_chunked && beast::iequals(coding, "chunked");
+    }
+  }
+  if (hosts > 1 || (hosts == 0 && head.version() >= 11)) return "Missing or repeated Host header";
+  if (!has_transfer_encoding) return {};
+  if (head.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
+  if (head.find(http::field::content_length) != head.end()) {
+    return "Both Transfer-Encoding and Content-Length";
+  }
+  if (codings != 1 || !only_chunked)
+    return "Unsupported Transfer-Encoding (only chunked is accepted)";
+  return {};
 }
 
 std::string http_date(std::int64_t epoch_seconds) {

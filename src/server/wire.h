@@ -23,11 +23,20 @@ inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // reduced to its path and query.
 std::pair<std::string, std::string> split_target(std::string_view target);
 
-// Method (upper-case), path, query and lower-case headers; no body.
+// Method (as sent: methods are case-sensitive, RFC 9110 §9.1), path, query and lower-case
+// headers; no body.
 Request to_request_head(const boost::beast::http::request_header<>& message);
 
-// The method token upper-cased ("get" → "GET").
-std::string upper_method(std::string_view method);
+// Why this request head cannot be framed safely, or an empty view when it can (RFC 9112 §6.1,
+// §6.3, §3.2). Beast's parser accepts heads whose body length is ambiguous, and a request whose
+// body is not read as its own would be read as the next request (request smuggling):
+//   - Transfer-Encoding must be exactly `chunked` (one coding, any letter case, in one or more
+//     fields): a list not ending in chunked leaves the length unknown, and we implement no other
+//     coding (`gzip, chunked` would be decoded as plain chunked);
+//   - not together with Content-Length, and not in HTTP/1.0 (which has no chunked coding);
+//   - HTTP/1.1 needs exactly one Host field; no version may repeat it.
+// Content-Length itself (invalid, or several different values) Beast already refuses.
+std::string_view framing_error(const boost::beast::http::request_header<>& head);
 
 // RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; empty if out of range.
 std::string http_date(std::int64_t epoch_seconds);
