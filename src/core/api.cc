@@ -147,6 +147,9 @@ void Api::dispatch(const Request& request, Router::Match match, const RequestCon
     return answer->send(error_response(404, "Not found"));
   }
   answer->set_route(match.route);
+  if (match.kind == Router::Match::Kind::kMalformedPath) {
+    return answer->send(error_response(400, "Malformed percent-encoding in the path"));
+  }
   if (request.method == "OPTIONS") return answer->send(preflight());
   if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
     Response response = error_response(405, "Method not allowed");

@@ -141,6 +141,16 @@ TEST_F(ApiTest, LogsTheRouteTemplateNotThePath) {
   EXPECT_EQ(log.lines[2].status, 404);
 }
 
+TEST_F(ApiTest, AMalformedOrDotIdIsABadRequest) {
+  for (const char* path : {"/users/%zz", "/users/.", "/users/..", "/users/%2e%2E"}) {
+    auto r = call("GET", path);
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+  }
+  EXPECT_EQ(call("POST", "/users", R"({"userId":"..","email":"a@b.co"})").status, 400);
+  EXPECT_EQ(call("POST", "/users", R"({"userId":".","email":"a@b.co"})").status, 400);
+  EXPECT_EQ(call("GET", "/users/u1").status, 404);  // nothing was written
+}
+
 TEST_F(ApiTest, HealthAnswersOk) {
   auto r = call("GET", "/health");
   EXPECT_EQ(r.status, 200);

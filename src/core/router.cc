@@ -82,20 +82,24 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   Match result;
   std::vector<std::string_view> allowed;
   const auto segments = split_path(path);
+  std::string_view malformed;  // the template a badly encoded parameter kept from matching
   for (const auto& entry : entries_) {
     if (entry.segments.size() != segments.size()) continue;
     PathParams params;
     bool ok = true;
+    bool bad_encoding = false;
     for (std::size_t i = 0; i < segments.size() && ok; ++i) {
       const auto& pattern = entry.segments[i];
       if (is_param(pattern)) {
         std::string decoded;
         ok = !segments[i].empty() && percent_decode(segments[i], decoded);
+        bad_encoding = !ok && !segments[i].empty();
         if (ok) params.add(pattern.substr(1, pattern.size() - 2), std::move(decoded));
       } else {
         ok = pattern == segments[i];
       }
     }
+    if (bad_encoding && malformed.empty()) malformed = entry.path_template;
     if (!ok) continue;
     if (entry.method == method) {
       result.kind = Match::Kind::kFound;
@@ -113,6 +117,10 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       if (!result.allow.empty()) result.allow += ", ";
       result.allow += entry.method;
     }
+  }
+  if (result.kind == Match::Kind::kNotFound && !malformed.empty()) {
+    result.kind = Match::Kind::kMalformedPath;
+    result.route = malformed;
   }
   return result;
 }

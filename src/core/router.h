@@ -49,7 +49,9 @@ class Router {
   void add(const RouteSpec& spec, Handler handler, AsyncHandler async = nullptr);
 
   struct Match {
-    enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+    // kMalformedPath: no route matches, and one would have if a parameter's percent-encoding
+    // were valid (e.g. "/users/%zz"): a client error, not an unknown path.
+    enum class Kind { kFound, kNotFound, kMethodNotAllowed, kMalformedPath };
     Kind kind = Kind::kNotFound;
     const Handler* handler = nullptr;             // kFound only
     const AsyncHandler* async_handler = nullptr;  // kFound, when the route has one

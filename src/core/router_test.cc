@@ -47,9 +47,21 @@ TEST_F(RouterTest, PercentDecodesParameters) { EXPECT_EQ(call("GET", "/users/a%2
 
 TEST_F(RouterTest, UnknownPathsAreNotFound) {
   for (std::string_view path : {"/", "/nope", "/users/a/b", "/users/", "/users//", "", "users",
-                                "/assets/a/download/x", "/users/%zz"}) {
+                                "/assets/a/download/x", "/nope/%zz"}) {
     EXPECT_EQ(router.match("GET", path).kind, Router::Match::Kind::kNotFound) << path;
   }
+}
+
+// Issue 12: "/users/%zz" answered 404, where a malformed id is the client's error.
+TEST_F(RouterTest, ABadlyEncodedParameterIsMalformedNotUnknown) {
+  for (std::string_view path : {"/users/%zz", "/users/%4", "/users/a%", "/assets/%g0/download"}) {
+    const auto m = router.match("GET", path);
+    EXPECT_EQ(m.kind, Router::Match::Kind::kMalformedPath) << path;
+    EXPECT_FALSE(m.route.empty()) << path;
+  }
+  // A route that matches despite another's bad parameter still wins.
+  router.add("GET", "/users/%zz", tagged("literal"));
+  EXPECT_EQ(call("GET", "/users/%zz"), "literal:");
 }
 
 TEST_F(RouterTest, WrongMethodListsTheAllowedOnes) {

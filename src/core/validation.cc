@@ -87,7 +87,9 @@ std::size_t utf8_length(std::string_view text) {
 }
 
 bool is_valid_id(std::string_view id) {
-  return !id.empty() && id.size() <= kMaxIdLength && std::all_of(id.begin(), id.end(), is_id_char);
+  // Never exactly "." or "..": an id becomes a path segment of an object key (assets/{id}/…).
+  return !id.empty() && id.size() <= kMaxIdLength && id != "." && id != ".." &&
+         std::all_of(id.begin(), id.end(), is_id_char);
 }
 
 bool is_valid_email(std::string_view email) {

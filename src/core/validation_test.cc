@@ -12,6 +12,11 @@ TEST(IdRule, AcceptsOneTo128AllowedCharacters) {
   EXPECT_TRUE(is_valid_id(std::string(128, 'x')));
   EXPECT_TRUE(is_valid_id("Az09._-"));
   EXPECT_FALSE(is_valid_id(""));
+  // Never exactly "." or ".." (an id is a segment of an object key); other dotted ids are fine.
+  EXPECT_FALSE(is_valid_id("."));
+  EXPECT_FALSE(is_valid_id(".."));
+  EXPECT_TRUE(is_valid_id("..."));
+  EXPECT_TRUE(is_valid_id(".a"));
   EXPECT_FALSE(is_valid_id(std::string(129, 'x')));
   for (std::string_view bad : {"a b", "a/b", "a\\b", "a@b", "é", "a\n", "a%20"}) {
     EXPECT_FALSE(is_valid_id(bad)) << bad;

@@ -1,5 +1,7 @@
 #include "adapters/local/local_object_endpoint.h"
 
+#include <functional>
+
 #include "core/router.h"
 
 namespace sbapi {
@@ -35,14 +37,21 @@ std::string xml_escape(std::string_view text) {
 // The upload as the server sees it: the file writer, then the listener on commit.
 class Upload final : public ObjectUpload {
  public:
-  Upload(std::unique_ptr<ObjectFileWriter> writer, std::string key, const UploadListener& listener)
-      : writer_(std::move(writer)), key_(std::move(key)), listener_(listener) {}
+  Upload(std::unique_ptr<ObjectFileWriter> writer, std::string key, const UploadListener& listener,
+         std::mutex& commit_lock)
+      : writer_(std::move(writer)),
+        key_(std::move(key)),
+        listener_(listener),
+        commit_lock_(commit_lock) {}
 
   std::expected<void, ObjectError> write(std::string_view chunk) override {
     return writer_->write(chunk);
   }
 
   std::expected<StoredObject, ObjectError> commit() override {
+    // From the rename into place to the recorded size and ETag, no other upload of this key
+    // may commit: otherwise the record could describe one upload and the file be another's.
+    std::lock_guard lock(commit_lock_);
     auto stored = writer_->commit();
     if (!stored) return stored;
     if (listener_) {
@@ -55,6 +64,7 @@ class Upload final : public ObjectUpload {
   std::unique_ptr<ObjectFileWriter> writer_;
   std::string key_;
   const UploadListener& listener_;
+  std::mutex& commit_lock_;
 };
 
 }  // namespace
@@ -109,7 +119,8 @@ std::expected<std::unique_ptr<ObjectUpload>, ObjectError> LocalObjectEndpoint::b
                                        ? std::string_view(*content_type)
                                        : std::string_view("application/octet-stream"));
   if (!writer) return std::unexpected(writer.error());
-  return std::make_unique<Upload>(std::move(*writer), std::move(*key), on_upload_);
+  std::mutex& lock = commit_locks_[std::hash<std::string>{}(*key) % commit_locks_.size()];
+  return std::make_unique<Upload>(std::move(*writer), std::move(*key), on_upload_, lock);
 }
 
 std::expected<ObjectDownload, ObjectError> LocalObjectEndpoint::get(const Request& head) {

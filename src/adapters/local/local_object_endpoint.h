@@ -3,10 +3,14 @@
 //
 // Every request is verified as S3 verifies a presigned URL (PresignedUrlVerifier) before
 // anything is read or written. After a PUT is committed, the upload listener runs (sbapi marks
-// the asset uploaded there); if it fails, the client gets 503 and can simply PUT again.
+// the asset uploaded there); if it fails, the client gets 503 and can simply PUT again. Uploads
+// of the same key commit one at a time, listener included, so what the listener records always
+// describes the file in place.
 #pragma once
 
+#include <array>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "adapters/local/object_files.h"
@@ -43,6 +47,9 @@ class LocalObjectEndpoint final : public ObjectEndpoint {
   const PresignedUrlVerifier& verifier_;
   const Clock& clock_;
   UploadListener on_upload_;
+  // Commits of one key are serialised (a stripe per hash of the key): concurrent PUTs to one
+  // presigned URL leave the file of the last commit and the record of that same upload.
+  std::array<std::mutex, 64> commit_locks_;
 };
 
 }  // namespace sbapi

@@ -13,13 +13,18 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
+
+#include "core/access_log.h"
 
 namespace sbapi {
 namespace {
 
 namespace fs = std::filesystem;
 
-ObjectError internal_error() {
+// Every 500 says why in the log (the client is told nothing more).
+ObjectError internal_error(std::string_view cause) {
+  log_event("error", "object storage failed", {{"detail", std::string(cause)}});
   return {500, "InternalError", "We encountered an internal error. Please try again."};
 }
 
@@ -30,7 +35,10 @@ ObjectError io_error(int err) {
   if (err == ENOTDIR || err == EISDIR || err == EEXIST) {
     return {409, "KeyConflict", "The key conflicts with an existing object's path."};
   }
-  return internal_error();
+  if (err == ENAMETOOLONG) {  // a key segment over the file system's 255 bytes
+    return {400, "KeyTooLongError", "A segment of the key is longer than 255 bytes."};
+  }
+  return internal_error(std::error_code(err, std::generic_category()).message());
 }
 
 std::string hex(const unsigned char* bytes, unsigned length) {
@@ -159,8 +167,9 @@ class FileWriter final : public ObjectFileWriter {
     fs::create_directories(target_.parent_path(), ec);
     if (!ec) fs::create_directories(meta_target_.parent_path(), ec);
     if (ec) {
+      const int err = ec.value();  // before the clean-up below reuses `ec`
       fs::remove(meta_temp, ec);
-      return std::unexpected(io_error(ec.value()));
+      return std::unexpected(io_error(err));
     }
     if (::rename(temp_.c_str(), target_.c_str()) != 0) {
       int err = errno;
@@ -188,7 +197,7 @@ class FileWriter final : public ObjectFileWriter {
 
 std::expected<std::string, ObjectError> md5_of_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(internal_error());
+  if (!in) return std::unexpected(internal_error("cannot read " + path.string()));
   Digest md5(EVP_md5());
   std::string buffer(1 << 16, '\0');
   while (in) {
@@ -224,6 +233,18 @@ std::expected<void, std::string> ObjectFiles::prepare() const {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return std::unexpected("cannot create " + dir.string() + ": " + ec.message());
+  }
+  // Whatever is in objects-tmp/ now was left by a process that ended mid-upload (a finished
+  // upload is renamed out of it, and one process at a time has the data dir): never complete.
+  std::error_code ec;
+  std::size_t removed = 0;
+  for (const auto& entry : fs::directory_iterator(tmp_, ec)) {
+    std::error_code ignored;
+    if (fs::remove_all(entry.path(), ignored) > 0) ++removed;
+  }
+  if (ec) return std::unexpected("cannot read " + tmp_.string() + ": " + ec.message());
+  if (removed > 0) {
+    log_event("info", "removed unfinished uploads", {{"files", removed}});
   }
   return {};
 }

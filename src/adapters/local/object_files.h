@@ -38,7 +38,8 @@ class ObjectFiles {
  public:
   explicit ObjectFiles(const std::filesystem::path& data_dir);
 
-  // Creates the folders; fails if the data directory is unusable.
+  // Creates the folders and removes what a process that ended mid-upload left in objects-tmp/;
+  // fails if the data directory is unusable. Call it once, at start, before serving.
   std::expected<void, std::string> prepare() const;
 
   std::expected<std::unique_ptr<ObjectFileWriter>, ObjectError> begin_write(
