@@ -9,6 +9,8 @@
 #include <optional>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "adapters/aws/aws_backend.h"
 #include "adapters/local/local_backend.h"
 #include "adapters/local/local_object_endpoint.h"
@@ -29,9 +31,35 @@ int startup_error(const std::string& message) {
   return 1;
 }
 
+// Raises the soft RLIMIT_NOFILE to the hard limit and returns it (1024 if it cannot be read).
+std::size_t raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20
+                                         : static_cast<std::size_t>(limit.rlim_cur);
+}
+
+struct ConnectionLimits {
+  std::size_t fd_limit;
+  std::size_t max_connections;
+};
+
+ConnectionLimits connection_limits(const ServeOptions& options) {
+  const std::size_t fds = raise_fd_limit();
+  constexpr std::size_t kReserved = 64;  // database, logs, listener, sweeper, std streams
+  const std::size_t derived = fds > kReserved + 32 ? (fds - kReserved) / 2 : 16;
+  return {fds, options.max_connections > 0 ? options.max_connections : derived};
+}
+
 // --backend aws: DynamoDB tables and S3 presigning, nothing on the local disk.
 int run_serve_aws(const ServeOptions& options) {
   {
+    const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
     auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
     if (!backend) return startup_error("--backend aws: " + backend.error());
@@ -45,11 +73,17 @@ int run_serve_aws(const ServeOptions& options) {
                        .threads = options.threads,
                        .blocking_threads = options.blocking_threads,
                        .offload_reads = true,  // a read waits on DynamoDB too
+                       .max_connections = limits.max_connections,
                        .stop_on_signals = true,
                        .objects = nullptr});
     auto port = server.start();
     if (!port) return startup_error(port.error());
-    log_event("info", "listening", {{"host", options.host}, {"port", *port}, {"backend", "aws"}});
+    log_event("info", "listening",
+              {{"host", options.host},
+               {"port", *port},
+               {"backend", "aws"},
+               {"maxConnections", limits.max_connections},
+               {"fdLimit", limits.fd_limit}});
     server.run();
   }
   log_event("info", "stopped");
@@ -95,6 +129,12 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
       ->envname("SBAPI_TTL_SWEEP_SECONDS")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  serve
+      ->add_option("--max-connections", options.max_connections,
+                   "Open connections at most; at the cap a new one closes an idle one or gets 503 "
+                   "(0: (file-descriptor limit - 64) / 2)")
+      ->envname("SBAPI_MAX_CONNECTIONS")
+      ->capture_default_str();
   add_local_store_options(*serve, options.store);
   return serve;
 }
@@ -106,6 +146,7 @@ int run_serve(const ServeOptions& options) {
   {
     // Declaration order is destruction order in reverse: the server stops before the Api, and
     // the tables and database close last, after every request is done.
+    const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
     auto store_config = local_object_config(options.store, options.port);
     if (!store_config) return startup_error(store_config.error());
@@ -139,6 +180,7 @@ int run_serve(const ServeOptions& options) {
                        .threads = options.threads,
                        .blocking_threads = options.blocking_threads,
                        .async_api = true,  // SQLite's group commit completes writes itself
+                       .max_connections = limits.max_connections,
                        .stop_on_signals = true,
                        .objects = &endpoint});
     auto port = server.start();
@@ -148,7 +190,12 @@ int run_serve(const ServeOptions& options) {
     if (options.store.public_url.empty()) {
       backend->objects->set_public_url(local_object_config(options.store, *port)->public_url);
     }
-    log_event("info", "listening", {{"host", options.host}, {"port", *port}, {"backend", "local"}});
+    log_event("info", "listening",
+              {{"host", options.host},
+               {"port", *port},
+               {"backend", "local"},
+               {"maxConnections", limits.max_connections},
+               {"fdLimit", limits.fd_limit}});
     server.run();
     // After a hard stop a committed write may still be completing: let it finish while the
     // server, the Api and the log it reports to are still there.

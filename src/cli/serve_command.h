@@ -15,10 +15,17 @@
 // Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
 // or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
 // address cannot be bound) is one line on stderr and returns 1. Logs are JSON lines on stdout:
-// {"msg":"listening","host":…,"port":…,"backend":…} once bound (with --port 0, the port actually
-// chosen), one line per request, and {"msg":"stopped"} after the database is closed.
+// {"msg":"listening","host":…,"port":…,"backend":…,"maxConnections":…,"fdLimit":…} once bound
+// (with --port 0, the port actually chosen), one line per request, and {"msg":"stopped"} after
+// the database is closed.
+//
+// File descriptors: the soft RLIMIT_NOFILE is raised to the hard one at start (systemd's default
+// soft limit is 1024), and --max-connections defaults to (that limit − 64) ÷ 2: a connection may
+// hold a second descriptor (an upload's temp file, a download's file), and 64 stay for the
+// database, the logs and the listener.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -38,6 +45,7 @@ struct ServeOptions {
   unsigned blocking_threads = 32;
   std::string data_dir = "./.data";
   unsigned ttl_sweep_seconds = 60;
+  std::size_t max_connections = 0;  // 0: derived from the file-descriptor limit
   LocalStoreOptions store;
 };
 

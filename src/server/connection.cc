@@ -40,6 +40,17 @@ void Connection::start() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->next_request(); });
 }
 
+void Connection::refuse() {
+  server_.add(shared_from_this());
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    Response response =
+        self->server_.api().reject("", "", 503, "Too many connections", RequestContext{});
+    response.set_header("retry-after", "1");
+    wire::append_response(self->wire_, std::move(response), 11, /*keep_alive=*/false, false);
+    self->write_wire(false);
+  });
+}
+
 void Connection::shutdown() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     if (self->phase_ == Phase::kIdle) self->close();
@@ -54,6 +65,7 @@ void Connection::next_request() {
   // so that the idle timeout applies until they come, the read timeout after. A plain read
   // rather than a readiness wait: Asio then needs no epoll_ctl per request.
   phase_ = Phase::kIdle;
+  idle_.store(true, std::memory_order_relaxed);
   stream_.expires_after(server_.options().idle_timeout);
   stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                           [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -66,6 +78,7 @@ void Connection::next_request() {
 
 void Connection::read_header() {
   phase_ = Phase::kReading;
+  idle_.store(false, std::memory_order_relaxed);
   request_started_ = std::chrono::steady_clock::now();
   api_parser_.reset();
   object_parser_.reset();  // before the chunk buffer its body points into
@@ -193,6 +206,7 @@ void Connection::drain(std::size_t drained) {
 
 void Connection::close() {
   phase_ = Phase::kClosing;
+  idle_.store(false, std::memory_order_relaxed);
   upload_.reset();  // an upload not committed by now never will be
   stream_.close();
 }

@@ -25,6 +25,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -50,6 +51,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection& operator=(const Connection&) = delete;
 
   void start();
+  // Answers 503 (too many connections) without reading a request, then closes.
+  void refuse();
+  // Waiting for its next request (thread-safe: read by the accepting loop).
+  [[nodiscard]] bool idle() const { return idle_.load(std::memory_order_relaxed); }
 
   // The server is stopping: a connection between requests is closed now; one in the middle of
   // a request notices `stopping()` once its response is written.
@@ -145,6 +150,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<BeastResponse> response_;  // alive until its write completes
   std::string wire_;                       // an Api response being written
   Phase phase_ = Phase::kStarting;
+  std::atomic<bool> idle_{false};  // phase_ == kIdle, for other threads
+  // An object body being read: when it started and how much has come (minimum upload rate).
+  std::chrono::steady_clock::time_point upload_started_;
+  std::uint64_t upload_received_ = 0;
   std::chrono::steady_clock::time_point request_started_;
   std::array<char, 4096> drain_buffer_{};
 

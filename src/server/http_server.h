@@ -52,6 +52,9 @@
 //   `Api::route` match has an async handler, e.g. POST /users) is handed to `Api::handle_async`
 //   on the loop, and the response is written when the storage's thread answers (no thread waits
 //   for the write). Each request is routed once; the match goes with it to the Api.
+// - Connections: at most `max_connections` at once (see the option); the refused ones get
+//   `Api::reject`'s 503 `{"error":"Too many connections"}` with `Retry-After: 1`. A failing
+//   accept (file descriptors exhausted) is retried every 100 ms and logged at most once a second.
 // - Graceful stop: stop accepting, close idle connections at once, let requests in flight (object
 //   uploads and downloads included) be answered (with `Connection: close`) and written, then
 //   `run()` returns. Whatever is still
@@ -99,6 +102,15 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
+  // Open connections at most (0: no cap). At the cap a new connection closes an idle one (one
+  // waiting for its next request) to take its place, or, when none is idle, is answered 503
+  // and closed. `sbapi serve` derives it from the file-descriptor limit.
+  std::size_t max_connections = 0;
+  // An object upload must average at least this many bytes per second once `upload_grace` has
+  // passed (a body trickling a byte every few seconds would hold a connection for ever); 0: no
+  // minimum. Each read still has `read_timeout`.
+  std::uint64_t min_upload_bytes_per_second = 1024;
+  std::chrono::milliseconds upload_grace{30'000};
   bool stop_on_signals = false;  // SIGINT/SIGTERM → stop()
   // Serves path-style object requests (see above); not owned, must outlive the server.
   ObjectEndpoint* objects = nullptr;

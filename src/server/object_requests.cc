@@ -133,6 +133,8 @@ void Connection::read_object_body() {
   buffer_.reserve(kObjectChunkBytes);
   chunk_ = std::make_unique<char[]>(kObjectChunkBytes);
   reset_chunk();
+  upload_started_ = std::chrono::steady_clock::now();
+  upload_received_ = 0;
   read_object_some();
 }
 
@@ -147,14 +149,27 @@ void Connection::reset_chunk() {
 void Connection::read_object_some() {
   if (object_parser_->is_done()) return commit_upload();
   stream_.expires_after(server_.options().read_timeout);
-  http::async_read_some(
-      stream_, buffer_, *object_parser_,
-      [self = shared_from_this()](error_code ec, std::size_t) { self->on_object_some(ec); });
+  http::async_read_some(stream_, buffer_, *object_parser_,
+                        [self = shared_from_this()](error_code ec, std::size_t n) {
+                          self->upload_received_ += n;
+                          self->on_object_some(ec);
+                        });
 }
 
 void Connection::on_object_some(error_code ec) {
   if (ec == http::error::need_buffer) ec = {};  // the chunk buffer is full
   if (ec) return abort_upload(ec.message());
+  // Every read has its own timeout; a body that keeps trickling must also keep an average rate.
+  const auto& options = server_.options();
+  const auto elapsed = std::chrono::steady_clock::now() - upload_started_;
+  if (options.min_upload_bytes_per_second > 0 && elapsed > options.upload_grace &&
+      !object_parser_->is_done()) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    if (static_cast<double>(upload_received_) <
+        seconds * static_cast<double>(options.min_upload_bytes_per_second)) {
+      return abort_upload("slower than the minimum upload rate");
+    }
+  }
   auto& body = object_parser_->get().body();
   const std::size_t filled = kObjectChunkBytes - body.size;
   if (filled > 0 && (body.size == 0 || object_parser_->is_done())) {

@@ -263,6 +263,24 @@ TEST_F(HttpServerObjectTest, StalledUploadIsDroppedAfterTheReadTimeout) {
   EXPECT_FALSE(objects_->object("assets/a1/photo.bin"));
 }
 
+// Issue 12: a body trickling a byte every 2 s was never cut (each read beat the read timeout).
+TEST_F(HttpServerObjectTest, TrickleUploadIsCutBelowTheMinimumRate) {
+  ASSERT_NO_FATAL_FAILURE(start_server(
+      {.read_timeout = 300ms, .min_upload_bytes_per_second = 1024, .upload_grace = 300ms}));
+  const std::string body = binary_bytes(64 * 1024);
+  Client client(port_);
+  ASSERT_TRUE(client.send(put_head(body.size())));
+  bool cut = false;
+  for (std::size_t i = 0; i < 30 && !cut; ++i) {  // 1 byte per 100 ms: 10 B/s
+    std::this_thread::sleep_for(100ms);
+    cut = !client.send(body.substr(i, 1));
+  }
+  EXPECT_TRUE(cut || client.closed_by_server(3s));
+  EXPECT_TRUE(eventually([&] { return calls().destroyed_uncommitted == 1; }));
+  EXPECT_EQ(calls().commits, 0);
+  EXPECT_FALSE(objects_->object("assets/a1/photo.bin"));
+}
+
 TEST_F(HttpServerObjectTest, FailingWriteIsAnsweredAndTheUploadDiscarded) {
   objects_->fail_write = ObjectError{500, "InternalError", "disk full"};
   ASSERT_NO_FATAL_FAILURE(start_server());

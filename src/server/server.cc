@@ -55,6 +55,22 @@ void Server::remove(Connection* connection) {
   connections_.erase(connection);
 }
 
+bool Server::shed_idle_connection() {
+  std::shared_ptr<Connection> victim;
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (auto& [raw, weak] : connections_) {
+      if (raw->idle()) {
+        victim = weak.lock();
+        if (victim) break;
+      }
+    }
+  }
+  if (!victim) return false;
+  victim->shutdown();  // on its own loop: closes it if it is still idle there
+  return true;
+}
+
 std::expected<std::uint16_t, std::string> Server::start() {
   {
     std::lock_guard lock(run_mutex_);
@@ -116,7 +132,12 @@ void Server::on_accept(error_code ec, tcp::socket socket) {
   if (stopping() || ec == asio::error::operation_aborted) return;
   if (ec == asio::error::connection_aborted) return do_accept();  // that client gave up
   if (ec) {
-    log_event("error", "accept failed", {{"detail", ec.message()}});
+    // Typically EMFILE: retried every 100 ms, said once a second.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_accept_error_log_ >= std::chrono::seconds(1)) {
+      last_accept_error_log_ = now;
+      log_event("error", "accept failed", {{"detail", ec.message()}});
+    }
     accept_retry_.expires_after(kAcceptRetryDelay);
     accept_retry_.async_wait([this](error_code ec) {
       if (!ec && !stopping()) do_accept();
@@ -125,7 +146,19 @@ void Server::on_accept(error_code ec, tcp::socket socket) {
   }
   // Small responses on a kept-alive connection: do not let Nagle hold them back.
   socket.set_option(tcp::no_delay(true), ec);
-  std::make_shared<Connection>(*this, std::move(socket))->start();
+  auto connection = std::make_shared<Connection>(*this, std::move(socket));
+  std::size_t open = 0;
+  {
+    std::lock_guard lock(connections_mutex_);
+    open = connections_.size();
+  }
+  // At the cap an idle connection makes room (it closes on its loop soon after); with none idle
+  // the new one is told to come back later.
+  if (options_.max_connections > 0 && open >= options_.max_connections && !shed_idle_connection()) {
+    connection->refuse();
+  } else {
+    connection->start();
+  }
   do_accept();
 }
 

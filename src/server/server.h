@@ -60,6 +60,8 @@ class Server {
 
   void add(const std::shared_ptr<Connection>& connection);
   void remove(Connection* connection);
+  // At the connection cap: asks one idle connection to close, and says whether there was one.
+  bool shed_idle_connection();
 
  private:
   void do_accept();
@@ -73,6 +75,7 @@ class Server {
 
   std::mutex connections_mutex_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+  std::chrono::steady_clock::time_point last_accept_error_log_{};
 
   // run() ↔ stop() handshake.
   std::mutex run_mutex_;
