@@ -224,6 +224,21 @@ TEST(AccessLogFormat, IsOneJsonObjectWithTheAgreedFieldsAndNothingElse) {
   EXPECT_EQ(v.size(), 8u);
 }
 
+// Issue 12: a 15 KB method token made a 15 KB log line.
+TEST(AccessLogFormat, OnlyHttpsMethodsAreEchoed) {
+  const std::string huge(15 * 1024, 'X');
+  for (const std::string& method : {huge, std::string("delete"), std::string("FOO")}) {
+    AccessLogEntry e{"rid-1", method, "-", 405, 1, false};
+    const std::string line = JsonLinesAccessLog::format(e, 0);
+    EXPECT_LT(line.size(), 200u);
+    EXPECT_EQ(boost::json::parse(line).at("method"), "OTHER");
+  }
+  for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "-"}) {
+    AccessLogEntry e{"rid-1", method, "-", 200, 1, false};
+    EXPECT_EQ(boost::json::parse(JsonLinesAccessLog::format(e, 0)).at("method"), method);
+  }
+}
+
 TEST(AccessLogFormat, EscapesWhatItQuotes) {
   AccessLogEntry e{"a\"b", "GET", "-", 404, 1, false};
   auto v = boost::json::parse(JsonLinesAccessLog::format(e, 0)).as_object();
