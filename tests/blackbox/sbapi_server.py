@@ -241,7 +241,8 @@ class SbapiServer:
     port:       value of --port (0: an OS-assigned port, read from the "listening" line).
     """
 
-    def __init__(self, data_dir=None, extra_args=(), env=None, threads=2, port=0):
+    def __init__(self, data_dir=None, extra_args=(), env=None, threads=2, port=0,
+                 preexec_fn=None):
         self.binary = sbapi_bin()
         self.host = "127.0.0.1"
         self.port = None
@@ -273,6 +274,7 @@ class SbapiServer:
             stdout=subprocess.PIPE,
             stderr=self._stderr_file,
             env=proc_env,
+            preexec_fn=preexec_fn,  # e.g. resource limits for the server alone
         )
         with _live_lock:
             _live_servers.add(self)
