@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/access_log.h"
+#include "core/duplicate_keys.h"
 
 namespace sbapi {
 
@@ -35,6 +36,9 @@ std::expected<boost::json::object, Response> parse_object_body(const Request& re
   if (ec) return std::unexpected(error_response(400, "Invalid JSON in request body"));
   if (!value.is_object()) {
     return std::unexpected(error_response(400, "Request body must be a JSON object"));
+  }
+  if (has_duplicate_keys(request.body)) {
+    return std::unexpected(error_response(400, "Duplicate key in request body"));
   }
   return std::move(value.get_object());
 }

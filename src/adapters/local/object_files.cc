@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -21,6 +22,8 @@ namespace sbapi {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxKeySegmentBytes = 255;  // NAME_MAX of Linux file systems
 
 // Every 500 says why in the log (the client is told nothing more).
 ObjectError internal_error(std::string_view cause) {
@@ -257,6 +260,13 @@ std::expected<std::unique_ptr<ObjectFileWriter>, ObjectError> ObjectFiles::begin
     std::string_view bucket, std::string_view key, std::string_view content_type) const {
   if (!is_safe_object_key(key)) {
     return std::unexpected(ObjectError{400, "InvalidArgument", "Object key is not allowed"});
+  }
+  // Refused before anything is written: a segment the file system cannot name would fail only
+  // at the rename, after the parent folders were made.
+  for (std::size_t start = 0; start <= key.size();) {
+    const std::size_t slash = std::min(key.find('/', start), key.size());
+    if (slash - start > kMaxKeySegmentBytes) return std::unexpected(io_error(ENAMETOOLONG));
+    start = slash + 1;
   }
   std::string pattern = (tmp_ / "upload-XXXXXX").string();
   int fd = ::mkstemp(pattern.data());
