@@ -11,7 +11,7 @@ SBAPI = $(BUILD_DIR)/sbapi
 # A stamp makes setup cheap to re-check; it is redone whenever setup.sh changes.
 SETUP_STAMP = $(BUILD_DIR)/.setup-done
 
-.PHONY: setup build local test test-sanitize bench bench-build bench-quick bench-baseline package deploy format lint clean
+.PHONY: setup build local test test-sanitize bench bench-build bench-quick bench-baseline package deploy format lint clean fuzz fuzz-build
 
 $(SETUP_STAMP): scripts/setup.sh
 	bash scripts/setup.sh
@@ -69,6 +69,40 @@ bench-quick: bench-build
 bench-baseline: bench-build
 	python3 bench/run.py --write-baseline --build-dir $(BENCH_DIR) --out $(BUILD_DIR)/bench $(BENCH_ARGS)
 
+# Fuzzing (fuzz/README.md): the libFuzzer targets of fuzz/, built by clang 16 with ASan + UBSan in
+# their own tree (only the targets and the sources they need), then each run for FUZZ_SECONDS from
+# its seed corpus fuzz/corpus/<target> (new inputs go to build-fuzz/corpus/<target>, crashes to
+# build-fuzz/artifacts/<target>/). CI runs `make fuzz FUZZ_SECONDS=5`. FUZZ_TARGETS picks targets;
+# FUZZ_ARGS passes libFuzzer options (e.g. -jobs=2, -max_len=20000). Fails if any target failed.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= http_head_fuzzer json_body_fuzzer presigned_url_fuzzer lambda_event_fuzzer \
+	dynamo_cursor_fuzzer
+FUZZ_ARGS ?=
+
+fuzz-build:
+	bash scripts/setup.sh --fuzz
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug \
+	      "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSBAPI_FUZZ=ON -DSBAPI_TESTS=OFF -DSBAPI_WERROR=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(FUZZ_TARGETS)
+
+# -close_fd_mask=1: the code's JSON log lines (stdout) are not libFuzzer's; rerun a reproducer
+# without it to see them.
+fuzz: fuzz-build
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  dict=""; if [ -f fuzz/dict/$$t.dict ]; then dict="-dict=fuzz/dict/$$t.dict"; fi; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(FUZZ_DIR)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -close_fd_mask=1 \
+	    -print_final_stats=1 $$dict -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_ARGS) \
+	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t 2>$(FUZZ_DIR)/$$t.log \
+	    || { failed="$$failed $$t"; tail -n 60 $(FUZZ_DIR)/$$t.log; }; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec)' \
+	    $(FUZZ_DIR)/$$t.log || true; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (see $(FUZZ_DIR)/<target>.log and $(FUZZ_DIR)/artifacts/)"; exit 1; fi
+
 # The Lambda package (docs/deploy.md): build/lambda/bootstrap.zip, from its own Release tree
 # (build-lambda-pkg): sbapi-lambda as `bootstrap`, everything but glibc (the runtime's) static.
 package: $(SETUP_STAMP)
@@ -98,4 +132,4 @@ lint: $(BUILD_DIR)/CMakeCache.txt
 	clang-tidy-16 -p $(BUILD_DIR) $(TIDY_ARGS) $$(git ls-files 'src/*.cc' 'tests/*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize build-bench build-lambda-pkg
+	rm -rf $(BUILD_DIR) build-sanitize build-bench build-lambda-pkg build-fuzz

@@ -12,21 +12,37 @@ packages=(
   wrk
 )
 
+# Extra modes add packages for one task each; several may be given (`setup.sh --lint --fuzz`).
+modes=" $* "
+for mode in "$@"; do
+  case "$mode" in
+    --lint | --package | --bench | --fuzz) ;;
+    *) echo "setup: unknown option $mode (known: --lint --package --bench --fuzz)" >&2; exit 2 ;;
+  esac
+done
+
 # `setup.sh --lint` adds the linters (`make lint`); CI's test run does not need them. clang-tidy 16:
 # Debian's default 14 cannot parse libstdc++ 12's <expected>.
-if [ "${1:-}" = "--lint" ]; then
+if [[ "$modes" == *" --lint "* ]]; then
   packages+=(clang-format clang-tidy-16)
 fi
 # `setup.sh --package` adds what `make package` uses: zip, unzip and dpkg-dev (apt-get source
 # unpacks Debian's curl source with it).
-if [ "${1:-}" = "--package" ]; then
+if [[ "$modes" == *" --package "* ]]; then
   packages+=(zip unzip dpkg-dev)
 fi
 # `setup.sh --bench` adds nginx, the reference server of `make bench` (wrk is in the main list),
 # and valgrind, whose callgrind counts instructions (and whose header sbapi_icount includes).
 # Only its binary is used, from a temporary config; the bench never touches the system's nginx.
-if [ "${1:-}" = "--bench" ]; then
+if [[ "$modes" == *" --bench "* ]]; then
   packages+=(nginx valgrind)
+fi
+# `setup.sh --fuzz` adds what `make fuzz` builds with (fuzz/README.md): clang 16 (Debian's default
+# 14 cannot compile our std::expected code) and its compiler-rt, which holds libFuzzer and the
+# sanitizer runtimes — only a Recommends of clang-16, so it is named here — and llvm-16 for
+# llvm-symbolizer-16, which turns the addresses of a crash report into files and lines.
+if [[ "$modes" == *" --fuzz "* ]]; then
+  packages+=(clang-16 libclang-rt-16-dev llvm-16)
 fi
 
 missing=()

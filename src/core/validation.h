@@ -38,4 +38,7 @@ bool is_valid_media_type(std::string_view media_type);
 // Number of code points in valid UTF-8.
 std::size_t utf8_length(std::string_view text);
 
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, ≤ U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
 }  // namespace sbapi

@@ -115,3 +115,28 @@ TEST(MediaTypeRule, TypeSlashSubtypeWithOptionalParameters) {
 
 }  // namespace
 }  // namespace sbapi
+
+namespace sbapi {
+namespace {
+
+TEST(Utf8Test, AcceptsWellFormedUtf8) {
+  for (const char* text : {"", "plain", "caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+                           "\xF4\x8F\xBF\xBF", "\xED\x9F\xBF"}) {
+    EXPECT_TRUE(is_valid_utf8(text)) << text;
+  }
+}
+
+TEST(Utf8Test, RefusesWhatRfc3629Forbids) {
+  for (const char* text : {"\xA9",              // a lone continuation byte (fuzzing found it)
+                           "\xC3",              // cut short
+                           "\xC0\xAF",          // overlong '/'
+                           "\xE0\x80\xAF",      // overlong
+                           "\xED\xA0\x80",      // a surrogate
+                           "\xF4\x90\x80\x80",  // above U+10FFFF
+                           "\xFF"}) {
+    EXPECT_FALSE(is_valid_utf8(text)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace sbapi

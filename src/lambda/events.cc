@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "core/router.h"
+#include "core/validation.h"
 #include "sigv4/sigv4.h"
 
 namespace sbapi::lambda {
@@ -260,7 +261,7 @@ std::vector<S3Record> parse_s3(const json::object& event) {
     }
     auto key = decode_s3_key(string_at(*object, "key"));
     if (!key) {
-      record.error = "s3.object.key is not URL-encoded correctly";
+      record.error = "s3.object.key is not URL-encoded UTF-8";
       continue;
     }
     record.key = std::move(*key);
@@ -322,7 +323,8 @@ std::optional<std::string> decode_s3_key(std::string_view key) {
   std::string spaced(key);
   std::replace(spaced.begin(), spaced.end(), '+', ' ');
   std::string out;
-  if (!percent_decode(spaced, out)) return std::nullopt;
+  // S3 keys are UTF-8; anything else could not be echoed back in a JSON answer.
+  if (!percent_decode(spaced, out) || !is_valid_utf8(out)) return std::nullopt;
   return out;
 }
 

@@ -244,10 +244,18 @@ TEST(S3, EachRecordStandsAlone) {
   EXPECT_EQ(records[0].etag, "e-2");               // quotes dropped
   EXPECT_EQ(records[0].size, 5u);
   EXPECT_EQ(records[1].error, "s3.object.key is missing");
-  EXPECT_EQ(records[2].error, "s3.object.key is not URL-encoded correctly");
+  EXPECT_EQ(records[2].error, "s3.object.key is not URL-encoded UTF-8");
   EXPECT_EQ(records[3].error, "s3.object.size is missing");
   EXPECT_EQ(records[4].error, "");  // removals carry no size; they are ignored later
   EXPECT_EQ(records[5].error, "the record is not an object");
+  // Fuzzing found a key that decodes to a byte that is not UTF-8 ("%A9"): echoed into the JSON
+  // answer it made the answer invalid JSON. Now it is a record error.
+  const auto not_utf8 = parse_s3(boost::json::parse(R"({"Records":[
+      {"eventSource":"aws:s3","eventName":"ObjectCreated:Put",
+       "s3":{"object":{"key":"assets/a1/%A9.pdf","size":1}}}]})")
+                                     .as_object());
+  ASSERT_EQ(not_utf8.size(), 1u);
+  EXPECT_EQ(not_utf8[0].error, "s3.object.key is not URL-encoded UTF-8");
 }
 
 TEST(Codecs, Base64) {

@@ -11,8 +11,9 @@ S3Target target_of(std::string endpoint, const std::string& bucket, bool path_st
   if (path_style) return {std::move(endpoint), "/" + bucket + "/" + std::string(key)};
   // https://s3.<region>.amazonaws.com -> https://<bucket>.s3.<region>.amazonaws.com
   const Endpoint parsed = parse_endpoint(endpoint);
-  return {parsed.scheme + "://" + bucket + "." + parsed.host + parsed.base_path,
-          "/" + std::string(key)};
+  std::string path = "/";  // not `"/" + std::string(key)`: see GCC bug 105651 in CMakeLists.txt
+  path += key;
+  return {parsed.scheme + "://" + bucket + "." + parsed.host + parsed.base_path, std::move(path)};
 }
 
 }  // namespace

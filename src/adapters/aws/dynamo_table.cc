@@ -253,7 +253,13 @@ StoreResult<Page> DynamoTable::collect_page(const Fetch& fetch, std::size_t limi
     if (page.items.size() > limit) {
       page.items.resize(limit);
       const Item& last = page.items.back();
-      json::object key{{schema_.key, last.at(schema_.key)}};
+      const json::value* last_key = last.if_contains(schema_.key);
+      if (last_key == nullptr) {  // a peer that breaks DynamoDB's contract (found by fuzzing)
+        return std::unexpected(
+            StoreError{StoreError::Kind::kInternal,
+                       std::string(context) + ": an item without " + schema_.key});
+      }
+      json::object key{{schema_.key, *last_key}};
       if (index_attribute != nullptr) {
         if (const auto* v = last.if_contains(*index_attribute)) key.emplace(*index_attribute, *v);
       }

@@ -34,7 +34,7 @@ bool is_safe_name(std::string_view name) {
 
 // `prefix` + `text` + `suffix`, appended into one reserved string. Not `"..." + std::string(...)`:
 // at -O3 (a plain CMake Release build) GCC 12 inlines that into a memcpy it then reports as a
-// -Wrestrict overlap that cannot happen (GCC bug 105651), and -Werror makes it fatal.
+// -Wrestrict overlap that cannot happen (GCC bug 105651; see CMakeLists.txt).
 std::string enclose(std::string_view prefix, std::string_view text, std::string_view suffix) {
   std::string out;
   out.reserve(prefix.size() + text.size() + suffix.size());

@@ -1,0 +1,235 @@
+// What the fuzz targets share: an in-memory `Table`, an `ObjectStore` that presigns real local
+// URLs, and an Api over them with a fixed clock, reset to the same few items before every input
+// (so that one input never depends on the ones before it).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <expected>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/access_log.h"
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/object_store.h"
+#include "core/schemas.h"
+#include "core/table.h"
+#include "sigv4/s3_presigner.h"
+#include "sigv4/sigv4.h"
+
+namespace sbapi::fuzz {
+
+// 2026-11-25T10:00:00Z: the time of events/ and of the presigned URLs in fuzz/corpus.
+inline constexpr std::int64_t kNow = 1795600800;
+inline constexpr std::string_view kPublicUrl = "http://localhost:3000";
+inline constexpr std::string_view kHost = "localhost:3000";
+inline constexpr std::string_view kBucket = "sbapi-assets";
+inline constexpr std::string_view kRegion = "us-east-1";
+
+inline sigv4::Credentials local_credentials() { return {"sbapi-local", "sbapi-local-secret", ""}; }
+
+// Fails the run (libFuzzer saves the input) with a message; used for the properties each target
+// checks besides "no sanitizer report".
+[[noreturn]] inline void fail(std::string_view what, std::string_view detail = {}) {
+  std::fprintf(stderr, "\nFUZZ PROPERTY VIOLATED: %.*s\n%.*s\n", static_cast<int>(what.size()),
+               what.data(), static_cast<int>(detail.size()), detail.data());
+  std::abort();
+}
+
+// A Table with the port's semantics (table.h), in a std::map; expired items are invisible.
+class MemoryTable final : public Table {
+ public:
+  MemoryTable(TableSchema schema, const Clock& clock) : schema_(std::move(schema)), clock_(clock) {}
+
+  [[nodiscard]] const TableSchema& schema() const override { return schema_; }
+
+  void clear() { items_.clear(); }
+  void insert(Item item) {
+    std::string key(item.at(schema_.key).as_string());
+    items_.insert_or_assign(std::move(key), std::move(item));
+  }
+
+  StoreResult<std::optional<Item>> get(std::string_view key) override {
+    const Item* item = visible(key);
+    if (item == nullptr) return std::optional<Item>();
+    return std::optional<Item>(*item);
+  }
+
+  StoreResult<PutResult> put_if_absent(const Item& item) override {
+    const auto* key = item.if_contains(schema_.key);
+    if (key == nullptr || !key->is_string() || key->get_string().empty()) {
+      return std::unexpected(StoreError{StoreError::Kind::kInternal, "item without a string key"});
+    }
+    const std::string k(key->get_string());
+    if (const Item* existing = visible(k)) return PutResult{false, *existing};
+    items_.insert_or_assign(k, item);
+    return PutResult{true, item};
+  }
+
+  StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
+                                                    const ItemUpdate& update) override {
+    if (visible(key) == nullptr) return std::optional<Item>();
+    Item& item = items_.find(std::string(key))->second;
+    for (const auto& [name, value] : update.set) item[name] = value;
+    for (const auto& name : update.remove) item.erase(name);
+    return std::optional<Item>(item);
+  }
+
+  StoreResult<bool> remove(std::string_view key) override {
+    if (visible(key) == nullptr) return false;
+    items_.erase(std::string(key));
+    return true;
+  }
+
+  StoreResult<Page> query(const IndexQuery& query) override {
+    std::string attribute;
+    for (const auto& index : schema_.indexes) {
+      if (index.name == query.index) attribute = index.attribute;
+    }
+    if (attribute.empty()) {
+      return std::unexpected(StoreError{StoreError::Kind::kInternal, "no index " + query.index});
+    }
+    return page(query.limit, query.cursor, [&](const Item& item) {
+      const auto* v = item.if_contains(attribute);
+      return v != nullptr && *v == query.equals;
+    });
+  }
+
+  StoreResult<Page> scan(const ScanRequest& request) override {
+    return page(request.limit, request.cursor, [](const Item&) { return true; });
+  }
+
+ private:
+  const Item* visible(std::string_view key) const {
+    const auto it = items_.find(std::string(key));
+    if (it == items_.end() || expired(it->second)) return nullptr;
+    return &it->second;
+  }
+
+  bool expired(const Item& item) const {
+    if (schema_.ttl_attribute.empty()) return false;
+    const auto* ttl = item.if_contains(schema_.ttl_attribute);
+    return ttl != nullptr && ttl->is_int64() && ttl->get_int64() <= clock_.now_seconds();
+  }
+
+  template <typename Match>
+  Page page(std::size_t limit, const std::optional<std::string>& cursor, Match match) const {
+    Page out;
+    auto it = cursor ? items_.upper_bound(*cursor) : items_.begin();
+    for (; it != items_.end(); ++it) {
+      if (expired(it->second) || !match(it->second)) continue;
+      if (out.items.size() == limit) {
+        out.next_cursor = out.items.empty()
+                              ? std::string()
+                              : std::string(out.items.back().at(schema_.key).as_string());
+        break;
+      }
+      out.items.push_back(it->second);
+    }
+    return out;
+  }
+
+  TableSchema schema_;
+  const Clock& clock_;
+  std::map<std::string, Item, std::less<>> items_;
+};
+
+// The local object store's URLs (path-style, to this server, local credentials), at the clock's
+// time: what LocalObjectStore makes, without its library.
+class PresigningObjectStore final : public ObjectStore {
+ public:
+  explicit PresigningObjectStore(const Clock& clock)
+      : presigner_({.bucket = std::string(kBucket),
+                    .region = std::string(kRegion),
+                    .credentials = local_credentials(),
+                    .endpoint = std::string(kPublicUrl),
+                    .path_style = true}),
+        clock_(clock) {}
+
+  [[nodiscard]] const std::string& bucket() const override { return presigner_.bucket(); }
+  std::expected<std::string, StoreError> presign_put(std::string_view key,
+                                                     std::string_view content_type,
+                                                     std::int64_t expires_seconds) override {
+    return presigner_.presign("PUT", key, content_type, clock_.now_seconds(), expires_seconds);
+  }
+  std::expected<std::string, StoreError> presign_get(std::string_view key,
+                                                     std::int64_t expires_seconds) override {
+    return presigner_.presign("GET", key, {}, clock_.now_seconds(), expires_seconds);
+  }
+
+ private:
+  sigv4::S3Presigner presigner_;
+  const Clock& clock_;
+};
+
+// An Api serving users and assets over memory tables. `reset` restores the same items before
+// each input: user u1, asset a1 (pending upload), asset a2 (uploaded).
+struct World {
+  FixedClock clock{kNow};
+  std::FILE* dev_null = std::fopen("/dev/null", "w");
+  JsonLinesAccessLog log{dev_null};  // formats every line, as the server does
+  MemoryTable users{users_schema(), clock};
+  MemoryTable assets{assets_schema(), clock};
+  PresigningObjectStore objects{clock};
+  Api api{clock, log};
+
+  World() {
+    api.serve_users(users);
+    api.serve_assets(assets, objects);
+    reset();
+  }
+
+  void reset() {
+    clock.set(kNow);
+    users.clear();
+    assets.clear();
+    users.insert(boost::json::object{{"userId", "u1"},
+                                     {"email", "user@example.com"},
+                                     {"name", "John Doe"},
+                                     {"department", "Engineering"},
+                                     {"createdAt", kNow - 3600},
+                                     {"ttl", kNow + 90LL * 24 * 3600}});
+    assets.insert(boost::json::object{{"assetId", "a1"},
+                                      {"fileName", "report.pdf"},
+                                      {"contentType", "application/pdf"},
+                                      {"s3Key", "assets/a1/report.pdf"},
+                                      {"s3Bucket", kBucket},
+                                      {"status", "pending"},
+                                      {"createdAt", kNow - 60},
+                                      {"ttl", kNow + 30LL * 24 * 3600}});
+    assets.insert(boost::json::object{{"assetId", "a2"},
+                                      {"fileName", "photo.png"},
+                                      {"contentType", "image/png"},
+                                      {"s3Key", "assets/a2/photo.png"},
+                                      {"s3Bucket", kBucket},
+                                      {"status", "uploaded"},
+                                      {"size", 11},
+                                      {"etag", "838d3870873a75639041ff8940f397db"},
+                                      {"createdAt", kNow - 120},
+                                      {"ttl", kNow + 30LL * 24 * 3600}});
+  }
+
+  static World& instance() {
+    static World world;
+    return world;
+  }
+};
+
+// Every API response body is a JSON object (or empty: 204); anything else is a bug.
+inline void check_json_body(const Response& response, std::string_view context) {
+  if (response.body.empty() && response.status == 204) return;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(response.body, ec);
+  if (ec || !v.is_object()) fail("response body is not a JSON object", context);
+}
+
+}  // namespace sbapi::fuzz
