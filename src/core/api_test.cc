@@ -151,6 +151,20 @@ TEST_F(ApiTest, AMalformedOrDotIdIsABadRequest) {
   EXPECT_EQ(call("GET", "/users/u1").status, 404);  // nothing was written
 }
 
+TEST_F(ApiTest, ABodyThatNamesAKeyTwiceIsRefusedHoweverItIsWritten) {
+  for (const char* body : {R"({"userId":"d1","email":"a@b.co","email":"b@c.co"})",
+                           R"({"userId":"d1","\u0065mail":"a@b.co","email":"b@c.co"})",
+                           R"({"userId" : "d1", "email":"a@b.co", "userId":"victim"})"}) {
+    auto r = call("POST", "/users", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(boost::json::parse(r.body).at("error"), "Duplicate key in request body") << body;
+  }
+  EXPECT_EQ(call("GET", "/users/d1").status, 404);
+  // A key's name as another field's value is no repeat.
+  EXPECT_EQ(call("POST", "/users", R"({"userId":"d2","email":"a@b.co","name":"email"})").status,
+            201);
+}
+
 TEST_F(ApiTest, HealthAnswersOk) {
   auto r = call("GET", "/health");
   EXPECT_EQ(r.status, 200);
