@@ -486,3 +486,22 @@ class SbapiServer:
         env = dict(self.env)
         env.update(options.pop("env", None) or {})
         return run_presign(method, key, env=env, **options)
+
+
+class RestartsOnOneDataDir:
+    """unittest.TestCase mixin for servers started one after another on one data dir: setUp sets
+    self.data_dir and self.servers = []; start() starts one there; tearDown SIGKILLs any still
+    running."""
+
+    def start(self):
+        srv = SbapiServer(data_dir=self.data_dir)
+        self.servers.append(srv)
+        return srv
+
+    def tearDown(self):
+        for srv in self.servers:
+            if srv.exit_code is None:
+                try:
+                    srv.stop(signal.SIGKILL)
+                except Exception:  # noqa: BLE001 - best effort at the end of a test
+                    pass

@@ -36,7 +36,7 @@ import unittest
 import urllib.parse
 import uuid
 
-from sbapi_server import SbapiServer, request_on
+from sbapi_server import RestartsOnOneDataDir, SbapiServer, request_on
 from s3_helpers import md5_hex, s3_error, url_request
 
 BUCKET = "sbapi-assets"
@@ -101,7 +101,7 @@ def log_tail(srv, n=15):
 # ================================================================================== kill -9 under load
 
 
-class KillUnderLoadTest(unittest.TestCase):
+class KillUnderLoadTest(RestartsOnOneDataDir, unittest.TestCase):
     """SIGKILL while 8 clients POST unique users; restart; every acknowledged write is there."""
 
     ROUNDS = 3
@@ -116,19 +116,6 @@ class KillUnderLoadTest(unittest.TestCase):
         self.scratch = tempfile.mkdtemp(prefix="sbapi-bb-crash-copy-")
         self.addCleanup(shutil.rmtree, self.scratch, True)
         self.servers = []
-
-    def tearDown(self):
-        for srv in self.servers:
-            if srv.exit_code is None:
-                try:
-                    srv.stop(signal.SIGKILL)
-                except Exception:
-                    pass
-
-    def start(self):
-        srv = SbapiServer(data_dir=self.data_dir)
-        self.servers.append(srv)
-        return srv
 
     def load_then_kill(self, srv, round_no):
         """8 threads POST unique users until the server is SIGKILLed -> [acknowledged users]."""
@@ -244,7 +231,7 @@ class KillUnderLoadTest(unittest.TestCase):
 # ================================================================================== kill -9 mid-upload
 
 
-class KillDuringUploadTest(unittest.TestCase):
+class KillDuringUploadTest(RestartsOnOneDataDir, unittest.TestCase):
     """SIGKILL while a presigned PUT of 20 MiB is half sent; restart on the same data dir."""
 
     CTYPE = "application/octet-stream"
@@ -256,19 +243,6 @@ class KillDuringUploadTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.data_dir, True)
         self.tmp_dir = os.path.join(self.data_dir, "objects-tmp")
         self.servers = []
-
-    def tearDown(self):
-        for srv in self.servers:
-            if srv.exit_code is None:
-                try:
-                    srv.stop(signal.SIGKILL)
-                except Exception:
-                    pass
-
-    def start(self):
-        srv = SbapiServer(data_dir=self.data_dir)
-        self.servers.append(srv)
-        return srv
 
     def kill_mid_upload(self):
         """Creates an asset, half-sends its upload, SIGKILLs, restarts -> (new server, asset)."""

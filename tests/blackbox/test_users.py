@@ -18,7 +18,8 @@ import time
 import unittest
 import uuid
 
-from sbapi_server import SbapiServer, parse_raw_response, request_on, sbapi_bin
+from sbapi_server import (RestartsOnOneDataDir, SbapiServer, parse_raw_response, request_on,
+                          sbapi_bin)
 
 NINETY_DAYS = 90 * 86400
 MAX_BODY = 64 * 1024
@@ -766,25 +767,12 @@ class AccessLogTest(ServerTestCase):
 # ================================================================================== persistence
 
 
-class PersistenceTest(unittest.TestCase):
+class PersistenceTest(RestartsOnOneDataDir, unittest.TestCase):
 
     def setUp(self):
         self.data_dir = tempfile.mkdtemp(prefix="sbapi-bb-persist-")
         self.addCleanup(shutil.rmtree, self.data_dir, True)
         self.servers = []
-
-    def tearDown(self):
-        for srv in self.servers:
-            if srv.exit_code is None:
-                try:
-                    srv.stop(signal.SIGKILL)
-                except Exception:
-                    pass
-
-    def start(self):
-        srv = SbapiServer(data_dir=self.data_dir)
-        self.servers.append(srv)
-        return srv
 
     def populate(self, srv):
         def ok(resp, status=200):
