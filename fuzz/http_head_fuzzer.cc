@@ -16,6 +16,8 @@
 //     states the length Beast uses;
 //   - to_request_head keeps the method, every field (names lower-cased) and the target's path and
 //     query as split_target splits them; split_target's path is never empty;
+//   - a chunked body with trailer fields is refused (api_requests.cc), and no more than the
+//     connection's read buffer limit is held unparsed (a trailer section is otherwise unbounded);
 //   - the Api never answers 5xx, and answers a JSON object;
 //   - append_response's bytes are exactly one response Beast can parse, with the Api's status
 //     and body.
@@ -36,6 +38,7 @@
 
 #include "core/api.h"
 #include "fuzz_support.h"
+#include "server/http_server.h"
 #include "server/wire.h"
 
 namespace {
@@ -44,10 +47,12 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 using sbapi::fuzz::fail;
 
-constexpr std::uint32_t kHeaderLimit = 16 * 1024;  // connection.cc
+using sbapi::kHeaderLimit;
+using sbapi::kReadBufferLimit;
 
 // Feeds `input` to `parser` `chunk` bytes at a time, as reads from a socket would, until
 // `done(parser)`, an error, or the end of the input (then put_eof, as the server does on EOF).
+// Like the connection's read buffer, at most kReadBufferLimit unparsed bytes are held.
 // Returns the error, and how many bytes of the input the parser consumed.
 template <typename Parser, typename Done>
 error_code feed(Parser& parser, std::string_view input, std::size_t chunk, Done done,
@@ -58,6 +63,7 @@ error_code feed(Parser& parser, std::string_view input, std::size_t chunk, Done 
   bool need_more = buffer.empty();
   while (!done(parser)) {
     if (need_more) {
+      if (buffer.size() >= kReadBufferLimit) return http::error::buffer_overflow;
       if (fed == input.size()) {
         // What Beast's read does at EOF: nothing read is end_of_stream, else put_eof decides.
         if (!parser.got_some()) return http::error::end_of_stream;
@@ -65,7 +71,7 @@ error_code feed(Parser& parser, std::string_view input, std::size_t chunk, Done 
         parser.put_eof(ec);
         return ec;
       }
-      const std::size_t n = std::min(chunk, input.size() - fed);
+      const std::size_t n = std::min({chunk, input.size() - fed, kReadBufferLimit - buffer.size()});
       buffer.append(input.substr(fed, n));
       fed += n;
       need_more = false;
@@ -264,6 +270,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // ---- the body, as api_requests.cc reads it ----
+  const std::size_t head_fields = sbapi::wire::field_count(head.get());
   http::request_parser<http::string_body> body_parser(std::move(head));
   body_parser.body_limit(sbapi::kMaxBodyBytes);
   std::size_t body_consumed = 0;
@@ -280,6 +287,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         world.api.reject(request_head.method, request_head.path, status, "body not read");
     check_answer(response, "reject");
     check_wire(std::move(response), version, false, head_request);
+    return 0;
+  }
+  if (full.chunked() && sbapi::wire::field_count(full) != head_fields) {
+    // A trailer section: api_requests.cc refuses the request.
+    check_answer(world.api.reject(request_head.method, request_head.path, 400, "trailer"),
+                 "reject");
     return 0;
   }
   if (!full.chunked() && body_parser.content_length() &&

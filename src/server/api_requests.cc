@@ -32,6 +32,7 @@ void Connection::on_api_header() {
   }
   api_parser_.emplace(std::move(*head_parser_));
   head_parser_.reset();
+  if (api_parser_->chunked()) head_fields_ = wire::field_count(api_parser_->get());
   api_parser_->body_limit(server_.options().max_body_bytes);  // also bounds a chunked body
   const auto& message = api_parser_->get();
   if (!api_parser_->is_done() && message.version() >= 11 &&
@@ -55,6 +56,12 @@ void Connection::read_body() {
 
 void Connection::on_request(error_code ec) {
   if (ec) return fail(ec);
+  if (api_parser_->chunked() && wire::field_count(api_parser_->get()) != head_fields_) {
+    // sbapi reads no trailer field, and a merged one (a second Host, a Content-Type) would
+    // escape the checks made on the head. RFC 9112 §7.1.2 lets a recipient discard them;
+    // refusing is simpler to reason about, and no client of a JSON API sends them.
+    return reject(http::status::bad_request, "Trailer fields are not accepted");
+  }
   stream_.expires_never();
   phase_ = Phase::kHandling;
   auto message = api_parser_->release();

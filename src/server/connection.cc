@@ -20,7 +20,6 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 // The first read of a request: a whole small request in one go.
 constexpr std::size_t kFirstReadBytes = 4 * 1024;
 // After an error response the server half-closes and reads what the client is still sending
@@ -138,7 +137,8 @@ void Connection::fail(error_code ec) {
   if (ec == http::error::body_limit) {
     return reject(http::status::payload_too_large, "Request body too large");
   }
-  if (ec == http::error::header_limit) {
+  // A head over its limit, or a chunked body's trailer section over the read buffer's.
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     return reject(http::status::request_header_fields_too_large, "Request header fields too large");
   }
   if (is_http_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {

@@ -45,7 +45,7 @@ using BeastResponse = http::response<http::string_body>;
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, boost::asio::ip::tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {}
+      : server_(server), stream_(std::move(socket)), buffer_(kReadBufferLimit) {}
   ~Connection() { server_.remove(this); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -146,6 +146,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // then the one it was turned into.
   std::optional<http::request_parser<http::empty_body>> head_parser_;
   std::optional<http::request_parser<http::string_body>> api_parser_;
+  // The head's field count, for a chunked API body: Beast adds trailer fields to the head, and
+  // a request with any is refused (they would bypass the checks made on the head).
+  std::size_t head_fields_ = 0;
   std::optional<http::request_parser<http::buffer_body>> object_parser_;
   std::optional<BeastResponse> response_;  // alive until its write completes
   std::string wire_;                       // an Api response being written

@@ -82,6 +82,12 @@ namespace sbapi {
 
 // The buffer an object body is streamed through: each ObjectUpload::write gets at most this.
 inline constexpr std::size_t kObjectChunkBytes = 128 * 1024;
+// The largest request head (start line and fields) read; larger → 431.
+inline constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+// The most a connection holds of bytes read but not yet parsed: a head, the object chunk its
+// body is read through, and no more. Beast bounds a head by its header limit but not a chunked
+// body's trailer section, which without this bound could grow until memory runs out (→ 431).
+inline constexpr std::size_t kReadBufferLimit = kObjectChunkBytes + kHeaderLimit;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

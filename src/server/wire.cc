@@ -92,6 +92,10 @@ std::string_view framing_error(const http::request_header<>& head) {
   return {};
 }
 
+std::size_t field_count(const http::fields& fields) {
+  return static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+}
+
 std::string http_date(std::int64_t epoch_seconds) {
   static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
                                                     "Thu", "Fri", "Sat"};

@@ -38,6 +38,10 @@ Request to_request_head(const boost::beast::http::request_header<>& message);
 // Content-Length itself (invalid, or several different values) Beast already refuses.
 std::string_view framing_error(const boost::beast::http::request_header<>& head);
 
+// How many fields `fields` holds. Beast appends a chunked body's trailer fields to the head's:
+// a count taken before the body and again after it tells whether there were any.
+std::size_t field_count(const boost::beast::http::fields& fields);
+
 // RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; empty if out of range.
 std::string http_date(std::int64_t epoch_seconds);
 

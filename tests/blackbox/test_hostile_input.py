@@ -56,6 +56,8 @@ TOO_LARGE = "Request body too large"
 BAD_TE = "Unsupported Transfer-Encoding (only chunked is accepted)"
 TE_AND_CL = "Both Transfer-Encoding and Content-Length"
 TE_IN_10 = "Transfer-Encoding is not allowed in HTTP/1.0"
+TRAILER = "Trailer fields are not accepted"
+HEADERS_TOO_LARGE = "Request header fields too large"
 BAD_HOST = "Missing or repeated Host header"
 BAD_PERCENT = "Malformed percent-encoding in the path"
 USER_ALLOW = "GET, PUT, DELETE, OPTIONS"
@@ -301,6 +303,16 @@ def build_cases(urls):
              req(b"POST", b"/users", [(b"Transfer-Encoding", b"xchunked")], length=False)
              + chunked(smuggle_body) + victim_del,
              400, BAD_TE, closed=True, users=["smug1"]))
+    add(Case("chunked body with a trailer field (Host)",
+             req(b"POST", b"/users", [(b"Content-Type", b"application/json"),
+                                      (b"Transfer-Encoding", b"chunked")], length=False)
+             + chunked(smuggle_body)[:-2] + b"Host: elsewhere\r\n\r\n" + victim_del,
+             400, TRAILER, closed=True, users=["smug1"]))
+    add(Case("chunked body with a trailer section over the read buffer",
+             req(b"POST", b"/users", [(b"Content-Type", b"application/json"),
+                                      (b"Transfer-Encoding", b"chunked")], length=False)
+             + chunked(smuggle_body)[:-2] + b"X-Pad: " + b"a" * (200 * 1024),
+             431, HEADERS_TOO_LARGE, closed=True, users=["smug1"]))
     add(Case("object path: TE gzip on PUT",
              url_req(b"PUT", urls["put_va"], [(b"Content-Type", VA_TYPE.encode()),
                                                (b"Transfer-Encoding", b"gzip")], length=False)
@@ -418,7 +430,7 @@ def build_cases(urls):
     # --- Headers --------------------------------------------------------------------------------
     add(Case("header section over 16 KiB", req(b"DELETE", b"/users/victim",
                                               [(b"X-Big", b"b" * (17 * 1024))]),
-             431, "Request header fields too large", closed=True))
+             431, HEADERS_TOO_LARGE, closed=True))
     add(Case("header section over 16 KiB on the object path",
              url_req(b"PUT", urls["put_va"], [(b"Content-Type", VA_TYPE.encode()),
                                                (b"X-Big", b"b" * (17 * 1024))], b"EVIL"),
