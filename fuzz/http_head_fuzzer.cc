@@ -239,8 +239,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const error_code ec_again = feed(again, input, 1 + size % 61, header_done, consumed_again);
     // Beast may notice a malformed head at a different byte (and so report another error, or
     // wait for more) depending on how it arrives; but a head it accepts must be accepted, and
-    // read the same, however it arrives.
-    if (bool(ec) != bool(ec_again) ||
+    // read the same, however it arrives. Except at the size limit: in one read Beast applies the
+    // header limit to the request line and then again to the fields (a head up to the limit plus
+    // its request line passes), in pieces to the whole head. Either answer is safe.
+    const bool at_limit = ec == http::error::header_limit || ec_again == http::error::header_limit;
+    if ((bool(ec) != bool(ec_again) && !at_limit) ||
         (!ec && (consumed != consumed_again || describe(head.get()) != describe(again.get())))) {
       fail("the head reads differently in pieces", ec.message() + " / " + ec_again.message());
     }

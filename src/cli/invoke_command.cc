@@ -44,8 +44,11 @@ std::expected<std::unique_ptr<lambda::FunctionHost>, std::string> make_local_fun
   if (!config) return std::unexpected(config.error());
   auto backend = make_local_backend(options.data_dir, std::move(*config), host->clock());
   if (!backend) return std::unexpected(backend.error());
+  // SBAPI_AUTH=gateway as on Lambda: the event's authorizer claims say who the caller is.
+  auto auth = lambda::parse_function_auth(aws::process_environment());
+  if (!auth) return std::unexpected(auth.error());
   auto storage = std::make_shared<LocalBackend>(std::move(*backend));
-  host->serve(set, storage->users.get(), storage->assets.get(), storage->objects.get());
+  host->serve(set, storage->users.get(), storage->assets.get(), storage->objects.get(), *auth);
   host->keep_alive(std::move(storage));
   return host;
 }

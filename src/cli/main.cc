@@ -9,6 +9,7 @@
 #include "cli/presign_command.h"
 #include "cli/routes_command.h"
 #include "cli/serve_command.h"
+#include "cli/token_command.h"
 
 #ifndef SBAPI_VERSION
 #define SBAPI_VERSION "0.1.0"
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   CLI::App* invoke = sbapi::add_invoke_command(app, invoke_options);
   sbapi::RoutesOptions routes_options;
   CLI::App* routes = sbapi::add_routes_command(app, routes_options);
+  sbapi::TokenOptions token_options;
+  CLI::App* token = sbapi::add_token_command(app, token_options);
 
   try {
     app.parse(argc, argv);
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
   if (lambda->parsed()) return sbapi::run_lambda_command();
   if (invoke->parsed()) return sbapi::run_invoke(invoke_options);
   if (routes->parsed()) return sbapi::run_routes(routes_options);
+  if (token->parsed()) return sbapi::run_token(token_options);
   std::cout << app.help();
   return 0;
 }

@@ -61,12 +61,15 @@ int run_serve_aws(const ServeOptions& options) {
   {
     const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
+    auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock);
+    if (!auth) return startup_error(auth.error());
     auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
     if (!backend) return startup_error("--backend aws: " + backend.error());
     BufferedAccessLog access_log(stdout);
     Api api(clock, access_log);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
+    auth->apply(api);
     HttpServer server(api, access_log,
                       {.host = options.host,
                        .port = options.port,
@@ -82,6 +85,7 @@ int run_serve_aws(const ServeOptions& options) {
               {{"host", options.host},
                {"port", *port},
                {"backend", "aws"},
+              {"auth", auth->mode},
                {"maxConnections", limits.max_connections},
                {"fdLimit", limits.fd_limit}});
     server.run();
@@ -136,6 +140,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
       ->envname("SBAPI_MAX_CONNECTIONS")
       ->capture_default_str();
   add_local_store_options(*serve, options.store);
+  add_auth_options(*serve, options.auth);
   return serve;
 }
 
@@ -148,6 +153,8 @@ int run_serve(const ServeOptions& options) {
     // the tables and database close last, after every request is done.
     const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
+    auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock);
+    if (!auth) return startup_error(auth.error());
     auto store_config = local_object_config(options.store, options.port);
     if (!store_config) return startup_error(store_config.error());
     auto backend = make_local_backend(options.data_dir, *store_config, clock);
@@ -174,6 +181,7 @@ int run_serve(const ServeOptions& options) {
     Api api(clock, access_log);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
+    auth->apply(api);
     HttpServer server(api, access_log,
                       {.host = options.host,
                        .port = options.port,
@@ -194,6 +202,7 @@ int run_serve(const ServeOptions& options) {
               {{"host", options.host},
                {"port", *port},
                {"backend", "local"},
+              {"auth", auth->mode},
                {"maxConnections", limits.max_connections},
                {"fdLimit", limits.fd_limit}});
     server.run();

@@ -8,6 +8,9 @@
 // setting is a start-up error naming it. --data-dir, --ttl-sweep-seconds and the local store
 // options are ignored there.
 //
+// Authentication: --auth and its options (auth_options.h); `none` only by default on a loopback
+// --host. --auth local keeps its signing key in --data-dir, on either backend.
+//
 // Requests that wait on storage (writes on local: each waits for its disk flush, and concurrent
 // ones share one; every request on aws: each waits for DynamoDB) run on --blocking-threads
 // threads beside the --threads I/O threads (http_server.h, "Blocking work").
@@ -15,7 +18,7 @@
 // Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
 // or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
 // address cannot be bound) is one line on stderr and returns 1. Logs are JSON lines on stdout:
-// {"msg":"listening","host":…,"port":…,"backend":…,"maxConnections":…,"fdLimit":…} once bound
+// {"msg":"listening","host":…,"port":…,"backend":…,"auth":…,"maxConnections":…,"fdLimit":…} once bound
 // (with --port 0, the port actually chosen), one line per request, and {"msg":"stopped"} after
 // the database is closed.
 //
@@ -29,6 +32,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/auth_options.h"
 #include "cli/local_store_options.h"
 
 namespace CLI {
@@ -47,6 +51,7 @@ struct ServeOptions {
   unsigned ttl_sweep_seconds = 60;
   std::size_t max_connections = 0;  // 0: derived from the file-descriptor limit
   LocalStoreOptions store;
+  AuthOptions auth;
 };
 
 // Adds the `serve` subcommand, parsing into `options` (which must outlive `app`).

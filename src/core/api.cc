@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/assets_handlers.h"
+#include "core/bearer_token.h"
 #include "core/request_id.h"
 #include "core/responses.h"
 #include "core/users_handlers.h"
@@ -29,6 +30,19 @@ Response preflight() {
   return response;
 }
 
+// 401 (RFC 6750 §3): `error="invalid_token"` only when a bearer token was sent. `message` is one
+// of ours (never text from the token), so it is safe inside the quoted error_description.
+Response unauthorized(std::string_view message, bool token_sent) {
+  Response response = error_response(401, message);
+  std::string challenge = R"(Bearer realm="sbapi")";
+  if (token_sent) {
+    challenge += R"(, error="invalid_token", error_description=")";
+    challenge.append(message).append("\"");
+  }
+  response.set_header("www-authenticate", std::move(challenge));
+  return response;
+}
+
 }  // namespace
 
 Api::Api(const Clock& clock, AccessLog& log) : clock_(clock), log_(log) {
@@ -47,6 +61,48 @@ void Api::serve_users(Table& users) {
 void Api::serve_assets(Table& assets, ObjectStore& objects) {
   assets_ = std::make_unique<AssetsHandlers>(assets, objects, clock_);
   serve(RouteGroup::kAssets, {.assets = assets_.get()});
+}
+
+void Api::require_tokens(TokenVerifier& verifier) {
+  auth_ = Auth::kTokens;
+  verifier_ = &verifier;
+}
+
+void Api::trust_transport_identity() {
+  auth_ = Auth::kTransport;
+  verifier_ = nullptr;
+}
+
+void Api::publish_jwks(std::string document) {
+  jwks_ = std::move(document);
+  serve(RouteGroup::kAuth, {.jwks = &jwks_});
+}
+
+std::expected<Identity, Response> Api::authenticate(const Request& request,
+                                                    const RequestContext& context) const {
+  if (auth_ == Auth::kTransport) {
+    if (context.identity) return *context.identity;
+    return std::unexpected(unauthorized("Authentication required", false));
+  }
+  const BearerToken bearer = bearer_token(request);
+  switch (bearer.kind) {
+    case BearerToken::Kind::kAbsent:
+    case BearerToken::Kind::kOtherScheme:
+      return std::unexpected(
+          unauthorized("Authentication required: send Authorization: Bearer <token>", false));
+    case BearerToken::Kind::kRepeated: {
+      Response response = error_response(400, "Repeated Authorization header");
+      response.set_header("www-authenticate", R"(Bearer realm="sbapi", error="invalid_request")");
+      return std::unexpected(std::move(response));
+    }
+    case BearerToken::Kind::kMalformed:
+      return std::unexpected(unauthorized("Malformed bearer token", true));
+    case BearerToken::Kind::kFound:
+      break;
+  }
+  auto identity = verifier_->verify(bearer.token);
+  if (!identity) return std::unexpected(unauthorized(identity.error().message, true));
+  return std::move(*identity);
 }
 
 void Api::serve(RouteGroup group, const RouteTargets& targets) {
@@ -98,7 +154,7 @@ class Answer {
     if (answered_.exchange(true)) return;
     response.set_header("access-control-allow-origin", "*");
     // A page on another origin may read the id, to quote it in a bug report.
-    response.set_header("access-control-expose-headers", "X-Request-Id");
+    response.set_header("access-control-expose-headers", "X-Request-Id, WWW-Authenticate");
     response.set_header("x-request-id", request_id_);
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
@@ -156,13 +212,19 @@ void Api::dispatch(const Request& request, Router::Match match, const RequestCon
     response.set_header("allow", match.allow + ", OPTIONS");
     return answer->send(std::move(response));
   }
+  Caller caller = Caller::anyone();
+  if (auth_ != Auth::kOff && (match.spec == nullptr || !match.spec->is_public)) {
+    auto identity = authenticate(request, context);
+    if (!identity) return answer->send(std::move(identity.error()));
+    caller = Caller::verified(std::move(*identity));
+  }
   try {
     if (allow_async && match.async_handler != nullptr) {
-      return (*match.async_handler)(request, match.params, [answer](Response response) {
+      return (*match.async_handler)(request, match.params, caller, [answer](Response response) {
         answer->send(std::move(response));
       });
     }
-    return answer->send((*match.handler)(request, match.params));
+    return answer->send((*match.handler)(request, match.params, caller));
   } catch (const std::exception& e) {
     // Handlers return errors as values; reaching here is a bug. Log it, tell the client
     // nothing about it.

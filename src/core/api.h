@@ -12,20 +12,30 @@
 // them, and only translates the Response to its wire. A transport that must decide where a
 // request runs (on its event loop, or on a thread that may wait) routes it once with `route` and
 // hands the match back to `handle`/`handle_async`.
+//
+// Authentication (docs/api.md, "Authentication") is off unless configured: then every request
+// comes from Caller::anyone(). Configured, every route the route table does not mark public
+// needs a verified identity — a bearer token the TokenVerifier accepts, or one the transport
+// verified (API Gateway's authorizer) — else 401 with `WWW-Authenticate: Bearer`; the handlers
+// apply the ownership rules to the Caller. The Api never logs a token.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/access_log.h"
+#include "core/caller.h"
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/object_store.h"
 #include "core/route_table.h"
 #include "core/router.h"
 #include "core/table.h"
+#include "core/token_verifier.h"
 
 namespace sbapi {
 
@@ -39,6 +49,9 @@ struct RequestContext {
   bool cold_start = false;
   // When the request's first byte arrived (unset: when the Api was called), for the log's latency.
   std::chrono::steady_clock::time_point received{};
+  // Who sent it, when the transport verified that itself (API Gateway's authorizer claims);
+  // only read by an Api configured with `trust_transport_identity`.
+  std::optional<Identity> identity = std::nullopt;
 };
 
 class Api {
@@ -56,6 +69,16 @@ class Api {
   void serve_users(Table& users);
   // The assets endpoints over `assets` and `objects` (both must outlive the Api).
   void serve_assets(Table& assets, ObjectStore& objects);
+
+  // Authentication on: a request to a route that is not public needs `Authorization: Bearer
+  // <token>` that `verifier` (must outlive the Api) accepts.
+  void require_tokens(TokenVerifier& verifier);
+  // Authentication on, done by the transport: a request to a route that is not public needs
+  // RequestContext::identity (a Lambda behind an API Gateway authorizer: no claims, no entry).
+  void trust_transport_identity();
+  // Serves `document` at GET /.well-known/jwks.json (the local issuer's keys).
+  void publish_jwks(std::string document);
+  [[nodiscard]] bool authentication_on() const { return auth_ != Auth::kOff; }
 
   // The request's route (Router::Match: found, unknown path, or wrong method). A match with an
   // `async_handler` is one `handle_async` may answer later.
@@ -88,6 +111,14 @@ class Api {
   void serve(RouteGroup group, const RouteTargets& targets);
   void dispatch(const Request& request, Router::Match match, const RequestContext& context,
                 bool allow_async, Respond done);
+  // Who sent a request to a route that is not public, or the 401 (400) that refuses it.
+  std::expected<Identity, Response> authenticate(const Request& request,
+                                                 const RequestContext& context) const;
+
+  enum class Auth { kOff, kTokens, kTransport };
+  Auth auth_ = Auth::kOff;
+  TokenVerifier* verifier_ = nullptr;
+  std::string jwks_;
 
   const Clock& clock_;
   std::unique_ptr<UsersHandlers> users_;

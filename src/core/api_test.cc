@@ -64,7 +64,7 @@ TEST_F(ApiTest, EveryResponseHasCorsAndAUniqueRequestId) {
     ids.insert(*r.header("x-request-id"));
     // A page on another origin may read the id.
     ASSERT_NE(r.header("access-control-expose-headers"), nullptr);
-    EXPECT_EQ(*r.header("access-control-expose-headers"), "X-Request-Id");
+    EXPECT_EQ(*r.header("access-control-expose-headers"), "X-Request-Id, WWW-Authenticate");
   }
   EXPECT_EQ(ids.size(), 4u);
 }
@@ -96,7 +96,7 @@ TEST_F(ApiTest, AGivenRequestIdIsKept) {
   Request r;
   r.method = "GET";
   r.path = "/users/u1";
-  auto response = api->handle(r, {"apigw-req-1", true});
+  auto response = api->handle(r, {.request_id = "apigw-req-1", .cold_start = true});
   EXPECT_EQ(*response.header("x-request-id"), "apigw-req-1");
   EXPECT_EQ(log.lines.back().request_id, "apigw-req-1");
 }

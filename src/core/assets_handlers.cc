@@ -20,7 +20,8 @@ bool is_client_field(std::string_view name) {
 // Fields the server sets; naming one is a clearer mistake than an unknown field.
 bool is_server_field(std::string_view name) {
   for (std::string_view f :
-       {"s3Key", "s3Bucket", "status", "createdAt", "ttl", "size", "etag", "uploadedAt"}) {
+       {"s3Key", "s3Bucket", "status", "createdAt", "ttl", "size", "etag", "uploadedAt",
+        "ownerId"}) {
     if (f == name) return true;
   }
   return false;
@@ -35,9 +36,22 @@ std::string_view string_field(const object& item, std::string_view name) {
   return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
 
+// The stored asset, or the response when there is none the caller may see: a missing asset and
+// another owner's look the same (404).
+std::expected<object, Response> visible_asset(Table& assets, std::string_view asset_id,
+                                              const Caller& caller) {
+  if (!is_valid_id(asset_id)) return std::unexpected(invalid_asset_id());
+  auto item = assets.get(asset_id);
+  if (!item) return std::unexpected(store_failure_response(item.error()));
+  if (!*item || !caller.owns_or_administers(string_field(**item, "ownerId"))) {
+    return std::unexpected(error_response(404, "Asset not found"));
+  }
+  return std::move(**item);
+}
+
 }  // namespace
 
-Response AssetsHandlers::create(const Request& request) {
+Response AssetsHandlers::create(const Request& request, const Caller& caller) {
   auto body = parse_object_body(request);
   if (!body) return std::move(body.error());
 
@@ -76,10 +90,14 @@ Response AssetsHandlers::create(const Request& request) {
       {"assetId", *asset_id}, {"fileName", *file_name},        {"contentType", content_type},
       {"s3Key", key},         {"s3Bucket", objects_.bucket()}, {"status", "pending"},
       {"createdAt", now},     {"ttl", now + kAssetTtlSeconds}};
+  if (caller.authenticated()) asset["ownerId"] = caller.subject();
 
   auto put = assets_.put_if_absent(asset);
   if (!put) return store_failure_response(put.error());
   object& stored = put->item;
+  if (!put->created && !caller.owns_or_administers(string_field(stored, "ownerId"))) {
+    return error_response(409, "assetId is already taken");
+  }
   // A fresh upload URL for as long as there is something left to upload.
   std::optional<std::string> upload_url;
   if (put->created || string_field(stored, "status") == "pending") {
@@ -94,20 +112,16 @@ Response AssetsHandlers::create(const Request& request) {
   return json_response(put->created ? 201 : 200, answer);
 }
 
-Response AssetsHandlers::get(std::string_view asset_id) {
-  if (!is_valid_id(asset_id)) return invalid_asset_id();
-  auto item = assets_.get(asset_id);
-  if (!item) return store_failure_response(item.error());
-  if (!*item) return error_response(404, "Asset not found");
-  return json_response(200, std::move(**item));
+Response AssetsHandlers::get(std::string_view asset_id, const Caller& caller) {
+  auto asset = visible_asset(assets_, asset_id, caller);
+  if (!asset) return std::move(asset.error());
+  return json_response(200, *asset);
 }
 
-Response AssetsHandlers::download(std::string_view asset_id) {
-  if (!is_valid_id(asset_id)) return invalid_asset_id();
-  auto item = assets_.get(asset_id);
-  if (!item) return store_failure_response(item.error());
-  if (!*item) return error_response(404, "Asset not found");
-  const object& asset = **item;
+Response AssetsHandlers::download(std::string_view asset_id, const Caller& caller) {
+  auto found = visible_asset(assets_, asset_id, caller);
+  if (!found) return std::move(found.error());
+  const object& asset = *found;
   auto url = objects_.presign_get(string_field(asset, "s3Key"), kPresignedUrlSeconds);
   if (!url) return store_failure_response(url.error());
   return json_response(200, object{{"downloadUrl", std::move(*url)},

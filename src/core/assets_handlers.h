@@ -7,8 +7,14 @@
 //    then marks the asset `uploaded`.
 //  - download answers a presigned GET URL (valid one hour) even while pending, with `status`, so
 //    a client can tell whether there is anything to fetch yet.
+//  - with authentication on, an asset is created with `ownerId` = the caller's subject. Only its
+//    owner or an admin may read it or get its download URL; to anyone else it does not exist
+//    (404). An asset made while authentication was off has no owner: only admins see it. A
+//    create naming an assetId another owner holds is a 409: ids are chosen by clients, so a
+//    create cannot hide that the id is taken (it can hide nothing else of the asset).
 #pragma once
 
+#include "core/caller.h"
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/object_store.h"
@@ -26,9 +32,9 @@ class AssetsHandlers {
   AssetsHandlers(Table& assets, ObjectStore& objects, const Clock& clock)
       : assets_(assets), objects_(objects), clock_(clock) {}
 
-  Response create(const Request& request);
-  Response get(std::string_view asset_id);
-  Response download(std::string_view asset_id);
+  Response create(const Request& request, const Caller& caller);
+  Response get(std::string_view asset_id, const Caller& caller);
+  Response download(std::string_view asset_id, const Caller& caller);
 
  private:
   Table& assets_;

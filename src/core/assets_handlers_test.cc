@@ -34,8 +34,9 @@ class AssetsHandlersTest : public ::testing::Test {
         clock);
     handlers = std::make_unique<AssetsHandlers>(*table, *objects, clock);
   }
-  Response create(std::string body) { return handlers->create(body_request(std::move(body))); }
+  Response create(std::string body) { return handlers->create(body_request(std::move(body)), anyone); }
 
+  const Caller anyone = Caller::anyone();
   FixedClock clock{kNow};
   std::unique_ptr<SqliteDatabase> db;
   std::unique_ptr<SqliteTable> table;
@@ -61,7 +62,7 @@ TEST_F(AssetsHandlersTest, CreateStoresPendingMetadataAndAnswersAnUploadUrl) {
   EXPECT_TRUE(url.starts_with("http://localhost:9/test-bucket/assets/a1/report.pdf?")) << url;
   EXPECT_NE(url.find("X-Amz-Expires=3600"), std::string::npos);
   EXPECT_NE(url.find("X-Amz-SignedHeaders=content-type%3Bhost"), std::string::npos) << url;
-  EXPECT_EQ(body_of(handlers->get("a1")), asset);
+  EXPECT_EQ(body_of(handlers->get("a1", anyone)), asset);
 }
 
 TEST_F(AssetsHandlersTest, ContentTypeDefaultsToOctetStream) {
@@ -126,15 +127,15 @@ TEST_F(AssetsHandlersTest, CreateRejectsBadBodies) {
 }
 
 TEST_F(AssetsHandlersTest, GetAndDownloadOfUnknownAssetsAre404) {
-  EXPECT_EQ(error_of(handlers->get("nope")), "Asset not found");
-  EXPECT_EQ(handlers->download("nope").status, 404);
-  EXPECT_EQ(handlers->get("bad id").status, 400);
+  EXPECT_EQ(error_of(handlers->get("nope", anyone)), "Asset not found");
+  EXPECT_EQ(handlers->download("nope", anyone).status, 404);
+  EXPECT_EQ(handlers->get("bad id", anyone).status, 400);
 }
 
 TEST_F(AssetsHandlersTest, DownloadAnswersAGetUrlEvenWhilePending) {
   ASSERT_EQ(create(R"({"assetId":"a1","fileName":"pic.png","contentType":"image/png"})").status,
             201);
-  auto r = handlers->download("a1");
+  auto r = handlers->download("a1", anyone);
   ASSERT_EQ(r.status, 200);
   auto body = body_of(r).as_object();
   EXPECT_EQ(body.at("status"), "pending");
@@ -154,13 +155,13 @@ TEST_F(AssetsHandlersTest, RecordUploadMarksOnlyTheAssetThatOwnsTheKey) {
             UploadRecord::kNoAsset);
   EXPECT_EQ(record_upload(*table, clock, "elsewhere/a1/x.bin", 1, "e").value(),
             UploadRecord::kNoAsset);
-  EXPECT_EQ(body_of(handlers->get("a1")).at("status"), "pending");
+  EXPECT_EQ(body_of(handlers->get("a1", anyone)).at("status"), "pending");
   clock.set(kNow + 9);
   EXPECT_EQ(
       record_upload(*table, clock, "assets/a1/x.bin", 1234, "9e107d9d372bb6826bd81d3542a419d6")
           .value(),
       UploadRecord::kMarked);
-  auto asset = body_of(handlers->get("a1")).as_object();
+  auto asset = body_of(handlers->get("a1", anyone)).as_object();
   EXPECT_EQ(asset.at("status"), "uploaded");
   EXPECT_EQ(asset.at("size"), 1234);
   EXPECT_EQ(asset.at("etag"), "9e107d9d372bb6826bd81d3542a419d6");

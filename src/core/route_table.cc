@@ -20,7 +20,7 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
     {"GET", "/health", "health", G::kHealth, S::kEverywhere, true,
      "Liveness: the process answers (no storage is read)",
      [](const RouteTargets&) -> Handler {
-       return [](const Request&, const PathParams&) {
+       return [](const Request&, const PathParams&, const Caller&) {
          return json_response(200, boost::json::object{{"status", "ok"}});
        };
      }},
@@ -28,43 +28,67 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
     {"POST", "/users", "createUser", G::kUsers, S::kEverywhere, false,
      "Create a user; the same userId again answers 200 with the stored user",
      [](const RouteTargets& t) -> Handler {
-       return [u = t.users](const Request& r, const PathParams&) { return u->create(r); };
+       return [u = t.users](const Request& r, const PathParams&, const Caller& c) {
+         return u->create(r, c);
+       };
      },
      [](const RouteTargets& t) -> AsyncHandler {
-       return [u = t.users](const Request& r, const PathParams&, Respond respond) {
-         u->create_async(r, std::move(respond));
-       };
+       return [u = t.users](const Request& r, const PathParams&, const Caller& c,
+                            Respond respond) { u->create_async(r, c, std::move(respond)); };
      }},
     {"GET", "/users/{id}", "getUser", G::kUsers, S::kEverywhere, false, "Read a user",
      [](const RouteTargets& t) -> Handler {
-       return [u = t.users](const Request&, const PathParams& p) { return u->get(p.get("id")); };
+       return [u = t.users](const Request&, const PathParams& p, const Caller& c) {
+         return u->get(p.get("id"), c);
+       };
      }},
     {"PUT", "/users/{id}", "updateUser", G::kUsers, S::kEverywhere, false,
      "Change some fields of a user",
      [](const RouteTargets& t) -> Handler {
-       return [u = t.users](const Request& r, const PathParams& p) {
-         return u->update(p.get("id"), r);
+       return [u = t.users](const Request& r, const PathParams& p, const Caller& c) {
+         return u->update(p.get("id"), r, c);
        };
      }},
     {"DELETE", "/users/{id}", "deleteUser", G::kUsers, S::kEverywhere, false, "Delete a user",
      [](const RouteTargets& t) -> Handler {
-       return [u = t.users](const Request&, const PathParams& p) { return u->remove(p.get("id")); };
+       return [u = t.users](const Request&, const PathParams& p, const Caller& c) {
+         return u->remove(p.get("id"), c);
+       };
      }},
 
     {"POST", "/assets", "createAsset", G::kAssets, S::kEverywhere, false,
      "Record an asset and answer a presigned upload URL",
      [](const RouteTargets& t) -> Handler {
-       return [a = t.assets](const Request& r, const PathParams&) { return a->create(r); };
+       return [a = t.assets](const Request& r, const PathParams&, const Caller& c) {
+         return a->create(r, c);
+       };
      }},
     {"GET", "/assets/{id}", "getAsset", G::kAssets, S::kEverywhere, false, "Read an asset",
      [](const RouteTargets& t) -> Handler {
-       return [a = t.assets](const Request&, const PathParams& p) { return a->get(p.get("id")); };
+       return [a = t.assets](const Request&, const PathParams& p, const Caller& c) {
+         return a->get(p.get("id"), c);
+       };
      }},
     {"GET", "/assets/{id}/download", "downloadAsset", G::kAssets, S::kEverywhere, false,
      "Answer a presigned download URL for an asset",
      [](const RouteTargets& t) -> Handler {
-       return
-           [a = t.assets](const Request&, const PathParams& p) { return a->download(p.get("id")); };
+       return [a = t.assets](const Request&, const PathParams& p, const Caller& c) {
+         return a->download(p.get("id"), c);
+       };
+     }},
+
+    // The keys `sbapi token` signs with, for clients that verify tokens themselves. Served by
+    // `sbapi serve --auth local` only: on AWS the issuer (Cognito) publishes its own.
+    {"GET", "/.well-known/jwks.json", "getJwks", G::kAuth, S::kServeOnly, true,
+     "The public keys of the local token issuer (--auth local)",
+     [](const RouteTargets& t) -> Handler {
+       return [doc = t.jwks](const Request&, const PathParams&, const Caller&) {
+         Response response;
+         response.set_header("content-type", "application/json");
+         response.set_header("cache-control", "public, max-age=300");
+         response.body = *doc;
+         return response;
+       };
      }},
 
     // The local stand-in for S3 (presigned URLs), answered by the HTTP server itself. Public:
@@ -113,6 +137,8 @@ std::string_view group_name(RouteGroup group) {
       return "users";
     case RouteGroup::kAssets:
       return "assets";
+    case RouteGroup::kAuth:
+      return "auth";
     case RouteGroup::kObjects:
       return "objects";
   }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/caller.h"
 #include "core/http.h"
 
 namespace sbapi {
@@ -28,10 +29,13 @@ class PathParams {
   std::vector<std::pair<std::string, std::string>> params_;
 };
 
-using Handler = std::function<Response(const Request&, const PathParams&)>;
+// A route's handler: the request, its path parameters, and who sent it (the Api has checked
+// the token of a route that is not public; caller.h).
+using Handler = std::function<Response(const Request&, const PathParams&, const Caller&)>;
 // A handler that may answer later, on another thread: it calls `respond` exactly once.
 using Respond = std::function<void(Response)>;
-using AsyncHandler = std::function<void(const Request&, const PathParams&, Respond)>;
+using AsyncHandler =
+    std::function<void(const Request&, const PathParams&, const Caller&, Respond)>;
 
 struct Route {
   std::string method;

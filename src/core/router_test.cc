@@ -6,7 +6,7 @@ namespace sbapi {
 namespace {
 
 Handler tagged(const std::string& tag) {
-  return [tag](const Request&, const PathParams& params) {
+  return [tag](const Request&, const PathParams& params, const Caller&) {
     Response r;
     r.body = tag + ":" + std::string(params.get("id"));
     return r;
@@ -25,7 +25,7 @@ class RouterTest : public ::testing::Test {
   std::string call(std::string_view method, std::string_view path) {
     auto m = router.match(method, path);
     if (m.kind != Router::Match::Kind::kFound) return "none";
-    return (*m.handler)(Request{}, m.params).body;
+    return (*m.handler)(Request{}, m.params, Caller::anyone()).body;
   }
   Router router;
 };

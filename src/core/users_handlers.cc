@@ -41,23 +41,33 @@ Response invalid_user_id() {
   return error_response(400, "userId must be 1-128 characters of A-Z a-z 0-9 . _ -");
 }
 
+// The 403 when `caller` may not act on the user `user_id` (a valid id), else nullopt.
+std::optional<Response> forbidden(const Caller& caller, std::string_view user_id) {
+  if (caller.owns_or_administers(user_id)) return std::nullopt;
+  if (!caller.admin() && !is_valid_id(caller.subject())) {
+    return error_response(403, "Your token's subject is not a valid userId, so it owns no user");
+  }
+  return error_response(403, "You may only act on your own user");
+}
+
 }  // namespace
 
-Response UsersHandlers::create(const Request& request) {
-  auto user = new_user(request);
+Response UsersHandlers::create(const Request& request, const Caller& caller) {
+  auto user = new_user(request, caller);
   if (!user) return std::move(user.error());
   return create_response(users_.put_if_absent(*user));
 }
 
-void UsersHandlers::create_async(const Request& request, Respond respond) {
-  auto user = new_user(request);
+void UsersHandlers::create_async(const Request& request, const Caller& caller, Respond respond) {
+  auto user = new_user(request, caller);
   if (!user) return respond(std::move(user.error()));
   users_.put_if_absent_async(*user, [respond = std::move(respond)](StoreResult<PutResult> put) {
     respond(create_response(std::move(put)));
   });
 }
 
-std::expected<Item, Response> UsersHandlers::new_user(const Request& request) const {
+std::expected<Item, Response> UsersHandlers::new_user(const Request& request,
+                                                     const Caller& caller) const {
   auto body = parse_object_body(request);
   if (!body) return std::unexpected(std::move(body.error()));
 
@@ -77,6 +87,9 @@ std::expected<Item, Response> UsersHandlers::new_user(const Request& request) co
   if (!user_id->is_string()) return std::unexpected(error_response(400, "userId must be a string"));
   if (!is_valid_id(user_id->get_string())) return std::unexpected(invalid_user_id());
   if (auto bad = check_editable_fields(*body)) return std::unexpected(std::move(*bad));
+  if (auto refused = forbidden(caller, user_id->get_string())) {
+    return std::unexpected(std::move(*refused));
+  }
 
   const std::int64_t now = clock_.now_seconds();
   object user;
@@ -98,16 +111,19 @@ Response UsersHandlers::create_response(StoreResult<PutResult> put) {
                        object{{"message", "User already exists"}, {"user", std::move(put->item)}});
 }
 
-Response UsersHandlers::get(std::string_view user_id) {
+Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
+  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
   auto item = users_.get(user_id);
   if (!item) return store_failure_response(item.error());
   if (!*item) return error_response(404, "User not found");
   return json_response(200, std::move(**item));
 }
 
-Response UsersHandlers::update(std::string_view user_id, const Request& request) {
+Response UsersHandlers::update(std::string_view user_id, const Request& request,
+                              const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
+  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
   auto body = parse_object_body(request);
   if (!body) return std::move(body.error());
 
@@ -132,8 +148,9 @@ Response UsersHandlers::update(std::string_view user_id, const Request& request)
   return json_response(200, std::move(**item));
 }
 
-Response UsersHandlers::remove(std::string_view user_id) {
+Response UsersHandlers::remove(std::string_view user_id, const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
+  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
   auto removed = users_.remove(user_id);
   if (!removed) return store_failure_response(removed.error());
   if (!*removed) return error_response(404, "User not found");

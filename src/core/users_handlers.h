@@ -6,10 +6,14 @@
 //    it can never resurrect a user deleted concurrently; a missing user is 404.
 //  - `userId`, `createdAt`, `ttl` and `updatedAt` belong to the server; a body naming them, or
 //    any unknown field, is a 400.
+//  - with authentication on, a caller acts only on the user whose userId is its subject (an
+//    admin on every user); anything else is a 403, checked after the request is validated and
+//    before storage is touched. User ids are not secret: a 403, not a 404, says why.
 #pragma once
 
 #include <expected>
 
+#include "core/caller.h"
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/router.h"
@@ -24,16 +28,16 @@ class UsersHandlers {
   // `users` and `clock` must outlive the handlers.
   UsersHandlers(Table& users, const Clock& clock) : users_(users), clock_(clock) {}
 
-  Response create(const Request& request);
+  Response create(const Request& request, const Caller& caller);
   // create for a caller that must not wait for the write (Table::put_if_absent_async).
-  void create_async(const Request& request, Respond respond);
-  Response get(std::string_view user_id);
-  Response update(std::string_view user_id, const Request& request);
-  Response remove(std::string_view user_id);
+  void create_async(const Request& request, const Caller& caller, Respond respond);
+  Response get(std::string_view user_id, const Caller& caller);
+  Response update(std::string_view user_id, const Request& request, const Caller& caller);
+  Response remove(std::string_view user_id, const Caller& caller);
 
  private:
   // The new user a POST asks for, or the 400 that refuses it.
-  std::expected<Item, Response> new_user(const Request& request) const;
+  std::expected<Item, Response> new_user(const Request& request, const Caller& caller) const;
   static Response create_response(StoreResult<PutResult> put);
 
   Table& users_;

@@ -29,11 +29,12 @@ class UsersHandlersTest : public ::testing::Test {
     table = std::move(*SqliteTable::open(*db, users_schema(), clock));
     handlers = std::make_unique<UsersHandlers>(*table, clock);
   }
-  Response create(std::string body) { return handlers->create(body_request(std::move(body))); }
+  Response create(std::string body) { return handlers->create(body_request(std::move(body)), anyone); }
   Response update(std::string_view id, std::string body) {
-    return handlers->update(id, body_request(std::move(body)));
+    return handlers->update(id, body_request(std::move(body)), anyone);
   }
 
+  const Caller anyone = Caller::anyone();
   FixedClock clock{kNow};
   std::unique_ptr<SqliteDatabase> db;
   std::unique_ptr<SqliteTable> table;
@@ -52,7 +53,7 @@ TEST_F(UsersHandlersTest, CreateStoresTheUserWithCreatedAtAndTtl) {
   EXPECT_EQ(user.at("department"), "R&D");
   EXPECT_EQ(user.at("createdAt"), kNow);
   EXPECT_EQ(user.at("ttl"), kNow + 90 * 86400);
-  EXPECT_EQ(body_of(handlers->get("u1")), user);
+  EXPECT_EQ(body_of(handlers->get("u1", anyone)), user);
 }
 
 TEST_F(UsersHandlersTest, CreateAgainAnswersTheStoredUser) {
@@ -113,10 +114,10 @@ TEST_F(UsersHandlersTest, CreateChecksBothSidesOfEachBound) {
 }
 
 TEST_F(UsersHandlersTest, GetUnknownIs404) {
-  auto r = handlers->get("ghost");
+  auto r = handlers->get("ghost", anyone);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(error_of(r), "User not found");
-  EXPECT_EQ(handlers->get("bad id").status, 400);
+  EXPECT_EQ(handlers->get("bad id", anyone).status, 400);
 }
 
 TEST_F(UsersHandlersTest, UpdateChangesOnlyTheGivenFields) {
@@ -131,7 +132,7 @@ TEST_F(UsersHandlersTest, UpdateChangesOnlyTheGivenFields) {
   EXPECT_EQ(user.at("createdAt"), kNow);
   EXPECT_EQ(user.at("ttl"), kNow + 90 * 86400);
   EXPECT_EQ(user.at("updatedAt"), kNow + 60);
-  EXPECT_EQ(body_of(handlers->get("u1")), user);
+  EXPECT_EQ(body_of(handlers->get("u1", anyone)), user);
 }
 
 TEST_F(UsersHandlersTest, UpdateRejectsServerOwnedUnknownAndInvalidFields) {
@@ -143,29 +144,29 @@ TEST_F(UsersHandlersTest, UpdateRejectsServerOwnedUnknownAndInvalidFields) {
   }
   auto r = update("u1", R"({"createdAt":1})");
   EXPECT_NE(error_of(r).find("createdAt"), std::string::npos);
-  EXPECT_FALSE(body_of(handlers->get("u1")).as_object().contains("updatedAt"));
+  EXPECT_FALSE(body_of(handlers->get("u1", anyone)).as_object().contains("updatedAt"));
 }
 
 TEST_F(UsersHandlersTest, UpdateOfAMissingUserIs404AndCreatesNothing) {
   auto r = update("ghost", R"({"name":"x"})");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(error_of(r), "User not found");
-  EXPECT_EQ(handlers->get("ghost").status, 404);
+  EXPECT_EQ(handlers->get("ghost", anyone).status, 404);
 }
 
 TEST_F(UsersHandlersTest, DeleteThenGetIs404) {
   ASSERT_EQ(create(R"({"userId":"u1","email":"a@b.c"})").status, 201);
-  auto r = handlers->remove("u1");
+  auto r = handlers->remove("u1", anyone);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(body_of(r).at("message"), "User deleted successfully");
-  EXPECT_EQ(handlers->get("u1").status, 404);
-  EXPECT_EQ(handlers->remove("u1").status, 404);
+  EXPECT_EQ(handlers->get("u1", anyone).status, 404);
+  EXPECT_EQ(handlers->remove("u1", anyone).status, 404);
 }
 
 TEST_F(UsersHandlersTest, AnExpiredUserIsGone) {
   ASSERT_EQ(create(R"({"userId":"u1","email":"a@b.c"})").status, 201);
   clock.set(kNow + 90 * 86400);
-  EXPECT_EQ(handlers->get("u1").status, 404);
+  EXPECT_EQ(handlers->get("u1", anyone).status, 404);
   EXPECT_EQ(create(R"({"userId":"u1","email":"a@b.c"})").status, 201);
 }
 
@@ -193,9 +194,11 @@ TEST(UsersHandlersStorageFailure, UnavailableStorageIs503WithRetryAfterAndNoDeta
   FailingTable failing(StoreError::Kind::kUnavailable);
   FixedClock clock{kNow};
   UsersHandlers handlers(failing, clock);
-  for (const Response& r : {handlers.get("u1"), handlers.remove("u1"),
-                            handlers.create(body_request(R"({"userId":"u1","email":"a@b.c"})")),
-                            handlers.update("u1", body_request(R"({"name":"x"})"))}) {
+  const Caller anyone = Caller::anyone();
+  for (const Response& r :
+       {handlers.get("u1", anyone), handlers.remove("u1", anyone),
+        handlers.create(body_request(R"({"userId":"u1","email":"a@b.c"})"), anyone),
+        handlers.update("u1", body_request(R"({"name":"x"})"), anyone)}) {
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(error_of(r), "Service temporarily unavailable");
     ASSERT_NE(r.header("retry-after"), nullptr);
@@ -207,7 +210,7 @@ TEST(UsersHandlersStorageFailure, InternalStorageErrorIs500) {
   FailingTable failing(StoreError::Kind::kInternal);
   FixedClock clock{kNow};
   UsersHandlers handlers(failing, clock);
-  auto r = handlers.get("u1");
+  auto r = handlers.get("u1", Caller::anyone());
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(error_of(r), "Internal server error");
 }

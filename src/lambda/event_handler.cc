@@ -9,6 +9,7 @@
 #include "core/access_log.h"
 #include "core/asset_key.h"
 #include "core/asset_uploads.h"
+#include "lambda/authorizer_claims.h"
 #include "lambda/events.h"
 
 namespace sbapi::lambda {
@@ -46,12 +47,17 @@ std::expected<std::string, InvocationError> EventHandler::handle(std::string_vie
 
     const bool v2 = kind == EventKind::kHttpApiV2;
     auto parsed = v2 ? parse_api_v2(event.get_object()) : parse_api_v1(event.get_object());
-    RequestContext context{std::string(info.request_id), info.cold_start};
+    RequestContext context;
+    context.request_id = std::string(info.request_id);
+    context.cold_start = info.cold_start;
     Response response;
     if (!parsed) {
       response = api_->reject("", "", 400, "Invalid request body", context);
     } else {
       if (!parsed->request_id.empty()) context.request_id = std::move(parsed->request_id);
+      if (gateway_claims_) {
+        context.identity = authorizer_identity(event.get_object(), kind, *gateway_claims_);
+      }
       response = api_->handle(parsed->request, context);
     }
     return v2 ? to_api_v2_response(response) : to_api_v1_response(response);

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,8 +53,11 @@ class EventHandler {
  public:
   // `api`: serves API events (null: this function takes none). `uploads`: the assets table S3
   // events are recorded in (null: this function takes none). Both must outlive the handler.
-  EventHandler(Api* api, Table* uploads, const Clock& clock)
-      : api_(api), uploads_(uploads), clock_(clock) {}
+  // `gateway_claims`: API events carry the caller's identity in API Gateway's authorizer claims
+  // (authorizer_claims.h), handed to the Api as RequestContext::identity.
+  EventHandler(Api* api, Table* uploads, const Clock& clock,
+               std::optional<IdentityClaims> gateway_claims = std::nullopt)
+      : api_(api), uploads_(uploads), clock_(clock), gateway_claims_(std::move(gateway_claims)) {}
 
   std::expected<std::string, InvocationError> handle(std::string_view payload,
                                                      const InvocationInfo& info);
@@ -65,6 +69,7 @@ class EventHandler {
   Api* api_;
   Table* uploads_;
   const Clock& clock_;
+  std::optional<IdentityClaims> gateway_claims_;
 };
 
 }  // namespace sbapi::lambda

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 
+#include "core/base64.h"
 #include "core/router.h"
 #include "core/validation.h"
 #include "sigv4/sigv4.h"
@@ -283,40 +284,7 @@ std::vector<S3Record> parse_s3(const json::object& event) {
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-  static constexpr std::array<signed char, 256> kTable = [] {
-    std::array<signed char, 256> t{};
-    t.fill(-1);
-    constexpr std::string_view kAlphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-      t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
-    }
-    return t;
-  }();
-  // Padding is optional; when present it must complete the last quantum.
-  std::size_t end = text.size();
-  std::size_t padding = 0;
-  while (end > 0 && text[end - 1] == '=' && padding < 2) {
-    --end;
-    ++padding;
-  }
-  if (padding > 0 && text.size() % 4 != 0) return std::nullopt;
-  if (end % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(end / 4 * 3 + 2);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < end; ++i) {
-    const signed char v = kTable[static_cast<unsigned char>(text[i])];
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
+  return sbapi::base64_decode(text);
 }
 
 std::optional<std::string> decode_s3_key(std::string_view key) {

@@ -19,6 +19,20 @@ std::expected<FunctionSet, std::string> parse_function_set(std::string_view name
                          std::string(name) + "\"");
 }
 
+std::expected<std::optional<IdentityClaims>, std::string> parse_function_auth(
+    const aws::Environment& env) {
+  const std::string mode = env("SBAPI_AUTH").value_or("");
+  if (mode.empty() || mode == "none") return std::nullopt;
+  if (mode != "gateway") {
+    return std::unexpected("SBAPI_AUTH must be none or gateway on Lambda, got \"" + mode + "\"");
+  }
+  IdentityClaims claims;
+  if (auto v = env("SBAPI_JWT_SUBJECT_CLAIM"); v && !v->empty()) claims.subject = *v;
+  if (auto v = env("SBAPI_JWT_GROUPS_CLAIM"); v && !v->empty()) claims.groups = *v;
+  if (auto v = env("SBAPI_ADMIN_GROUP"); v && !v->empty()) claims.admin_group = *v;
+  return claims;
+}
+
 aws::AwsConfigNeeds needs_of(const FunctionSet& set) {
   return {
       .users_table = set.users, .assets_table = set.assets || set.uploads, .bucket = set.assets};
@@ -29,20 +43,24 @@ FunctionHost::FunctionHost(std::FILE* log_out)
 
 FunctionHost::~FunctionHost() = default;
 
-void FunctionHost::serve(const FunctionSet& set, Table* users, Table* assets,
-                         ObjectStore* objects) {
+void FunctionHost::serve(const FunctionSet& set, Table* users, Table* assets, ObjectStore* objects,
+                         const std::optional<IdentityClaims>& gateway_claims) {
   if (set.users || set.assets) {
     api_ = std::make_unique<Api>(clock_, metrics_);
     if (set.users) api_->serve_users(*users);
     if (set.assets) api_->serve_assets(*assets, *objects);
+    if (gateway_claims) api_->trust_transport_identity();
   }
-  handler_ = std::make_unique<EventHandler>(api_.get(), set.uploads ? assets : nullptr, clock_);
+  handler_ = std::make_unique<EventHandler>(api_.get(), set.uploads ? assets : nullptr, clock_,
+                                            gateway_claims);
 }
 
 std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
     const aws::Environment& env) {
   auto set = parse_function_set(env("SBAPI_FUNCTION").value_or(""));
   if (!set) return std::unexpected(set.error());
+  auto auth = parse_function_auth(env);
+  if (!auth) return std::unexpected(auth.error());
   auto host = std::make_unique<FunctionHost>();
   auto backend = aws::make_aws_backend(env, needs_of(*set), host->clock());
   if (!backend) return std::unexpected(backend.error());
@@ -51,7 +69,7 @@ std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
   Table* assets = owned->assets.get();
   ObjectStore* objects = owned->objects.get();
   host->keep_alive(std::move(owned));
-  host->serve(*set, users, assets, objects);
+  host->serve(*set, users, assets, objects, *auth);
   return host;
 }
 

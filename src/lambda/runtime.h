@@ -8,6 +8,10 @@
 //     uploads — S3 ObjectCreated events only; needs ASSETS_TABLE_NAME only
 //     all     — all of the above
 //   Only what the function needs is read and built (a users function never asks for ASSETS_*).
+// - SBAPI_AUTH: `none` (default: the open API) or `gateway`: API Gateway's authorizer verified
+//   the token, and the function takes the identity from its claims (authorizer_claims.h; claim
+//   names from SBAPI_JWT_SUBJECT_CLAIM, SBAPI_JWT_GROUPS_CLAIM, SBAPI_ADMIN_GROUP); a request
+//   to a route that is not public without claims is a 401.
 // - `FunctionHost` holds one assembled function: clock, access log (+ EMF metrics), the Api and
 //   the EventHandler, and keeps the storage it was given alive. Built once per process (cold),
 //   reused by every invocation (warm).
@@ -26,6 +30,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +56,9 @@ struct FunctionSet {
 
 // "users" | "assets" | "uploads" | "all" (empty = all); anything else is an error text.
 std::expected<FunctionSet, std::string> parse_function_set(std::string_view name);
+// SBAPI_AUTH and the claim names: the claims to read (`gateway`), nullopt (`none`), or an error.
+std::expected<std::optional<IdentityClaims>, std::string> parse_function_auth(
+    const aws::Environment& env);
 aws::AwsConfigNeeds needs_of(const FunctionSet& set);
 
 class FunctionHost {
@@ -64,8 +72,10 @@ class FunctionHost {
   [[nodiscard]] const Clock& clock() const { return clock_; }
   // Storage that must live as long as the host (e.g. the aws backend); call before serve().
   void keep_alive(std::shared_ptr<void> storage) { storage_ = std::move(storage); }
-  // Serves `set` over these ports; each one `set` asks for must be non-null.
-  void serve(const FunctionSet& set, Table* users, Table* assets, ObjectStore* objects);
+  // Serves `set` over these ports; each one `set` asks for must be non-null. With
+  // `gateway_claims`, API routes need the authorizer's claims (SBAPI_AUTH=gateway).
+  void serve(const FunctionSet& set, Table* users, Table* assets, ObjectStore* objects,
+             const std::optional<IdentityClaims>& gateway_claims = std::nullopt);
 
   std::expected<std::string, InvocationError> handle(std::string_view payload,
                                                      const InvocationInfo& info) {

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -910,3 +911,89 @@ class HostileInputTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AuthorizationHeaderTest(unittest.TestCase):
+    """Hostile `Authorization` headers against `sbapi serve --auth local` (docs/api.md,
+    "Authentication"): each answers its exact status, writes nothing, never echoes the
+    credentials into a log line, and the server keeps serving."""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.environ.get("SBAPI_NO_DATA_DIR") == "1":
+            raise unittest.SkipTest("--auth local keeps its key in the data dir")
+        cls.root = tempfile.mkdtemp(prefix="sbapi-bb-hostile-auth-")
+        cls.data_dir = os.path.join(cls.root, "data")
+        os.makedirs(cls.data_dir)
+        cls.srv = SbapiServer(data_dir=cls.data_dir, extra_args=["--auth", "local"])
+        try:
+            run = subprocess.run([cls.srv.binary, "token", "--sub", "victim", "--data-dir",
+                                  cls.data_dir], capture_output=True, text=True, timeout=30)
+            assert run.returncode == 0, run.stderr
+            cls.token = run.stdout.strip().encode("ascii")
+        except BaseException:
+            cls.srv.stop()
+            shutil.rmtree(cls.root, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            shutil.rmtree(cls.root, ignore_errors=True)
+
+    def post_victim(self, auth_lines):
+        body = jbytes({"userId": "victim", "email": "victim@example.com"})
+        return (b"POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + b"".join(b"Authorization: " + v + b"\r\n" for v in auth_lines)
+                + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def victim_status(self):
+        ex = exchange(self.srv.port, b"GET /users/victim HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                      b"Bearer " + self.token + b"\r\n\r\n", wait_close=False)
+        return ex.status
+
+    def test_hostile_authorization_headers(self):
+        no_token = "Authentication required: send Authorization: Bearer <token>"
+        malformed = "Malformed bearer token"
+        forged = self.token[:-4] + (b"AAAA" if not self.token.endswith(b"AAAA") else b"BBBB")
+        cases = [
+            ("no header", [], 401, no_token),
+            ("empty value", [b""], 401, no_token),
+            ("Basic scheme", [b"Basic dmljdGltOnB3"], 401, no_token),
+            ("scheme without token", [b"Bearer"], 401, malformed),
+            ("two spaces, no token", [b"Bearer  "], 401, malformed),
+            ("token with a space", [b"Bearer a b"], 401, malformed),
+            ("token with a comma", [b"Bearer a,b"], 401, malformed),
+            ("quoted token", [b'Bearer "abc"'], 401, malformed),
+            ("non-ASCII token", [b"Bearer \xc3\xa4\xc3\xb6"], 401, malformed),
+            ("control byte", [b"Bearer ab\x01cd"], 400, MALFORMED),
+            ("two Authorization headers", [b"Bearer " + self.token, b"Bearer " + self.token],
+             400, "Repeated Authorization header"),
+            ("a forged signature", [b"Bearer " + forged], 401, ANY),
+            ("a 16 KB token", [b"Bearer " + b"A" * (15 * 1024)], 401, ANY),
+            ("an Authorization header over the head limit", [b"Bearer " + b"A" * (17 * 1024)],
+             431, HEADERS_TOO_LARGE),
+        ]
+        self.assertEqual(self.victim_status(), 404)
+        for name, lines, status, error in cases:
+            with self.subTest(case=name):
+                ex = exchange(self.srv.port, self.post_victim(lines), wait_close=False)
+                self.assertEqual(ex.status, status, ex.body[:300])
+                body = json.loads(ex.body.decode("utf-8"))
+                if error is not ANY:
+                    self.assertEqual(body.get("error"), error)
+                if status == 401:
+                    self.assertTrue(ex.headers.get("www-authenticate", "").startswith(
+                        'Bearer realm="sbapi"'), ex.headers)
+                self.assertEqual(self.victim_status(), 404, "the user was created")
+                self.assertTrue(self.srv.alive(), self.srv.stderr_text()[-2000:])
+        # The good token, any case of the scheme, still works, and no credential was logged.
+        ex = exchange(self.srv.port, self.post_victim([b"bEaReR " + self.token]), wait_close=False)
+        self.assertEqual(ex.status, 201, ex.body[:300])
+        token_text = self.token.decode("ascii")
+        signature = token_text.rsplit(".", 1)[1]
+        for line in self.srv.raw_logs():
+            self.assertNotIn(signature, line)
+            self.assertNotIn(token_text.split(".")[1], line)

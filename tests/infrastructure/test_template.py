@@ -11,10 +11,20 @@
   access blocked, 30-day expiration, ObjectCreated under assets/ -> the upload function.
 - Log groups with retention per function; alarms on 5XXError (Sum, > 10 per 60 s) and Latency
   (p90 > 1000 ms); the outputs.
+- Authentication, for both values of the AuthMode parameter (the template's Conditions are
+  evaluated here, Fn::If resolved and AWS::NoValue dropped, as CloudFormation does): with
+  `cognito` the Cognito authorizer guards exactly the protected routes (served everywhere and
+  not `public` in `sbapi routes --json`), without scopes (ID tokens), and OPTIONS and
+  GET /health have none; with `none` there is no authorizer, no user pool and no output of
+  one. The user pool, admin group and public app client; every function's SBAPI_AUTH
+  (gateway | none) and claim settings; API Gateway's own answers (GatewayResponses) shaped as
+  sbapi's: status, `{"error": ...}` JSON, CORS headers, the Bearer challenge on 401, checked
+  against docs/api.md. In each mode nothing refers to a resource that mode does not create.
 - With cfn-lint and aws-sam-translator importable: cfn-lint finds nothing (it also catches
   circular dependencies); in the SAM-translated template the roles name only their own
-  resources, the API definition has exactly the router's routes (+ CORS preflights) and the
-  bucket notifies the upload function.
+  resources, the API definition has exactly the router's routes (+ CORS preflights), each with
+  its function's integration, and the bucket notifies the upload function; and, translated
+  with each AuthMode, the same authentication checks hold on the generated API definition.
 
 Python 3 standard library + PyYAML (python3-yaml, installed by scripts/setup.sh). Without
 PyYAML the test is skipped with the reason (under CI=true: a failure); without cfn-lint /
@@ -22,6 +32,7 @@ aws-sam-translator only those checks are skipped.
 """
 
 import copy
+import functools
 import json
 import importlib.util
 import os
@@ -40,6 +51,18 @@ SBAPI = os.environ.get("SBAPI_BIN") or os.path.join(REPO, "build", "sbapi")
 # SPEC section 1, "Everywhere".
 CORS_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
 CORS_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
+
+# docs/api.md, "Authentication" (and what every sbapi response exposes to browsers).
+EXPOSE_HEADERS = "X-Request-Id, WWW-Authenticate"
+CHALLENGE = 'Bearer realm="sbapi"'
+AUTHENTICATION_REQUIRED = "Authentication required: send Authorization: Bearer <token>"
+API_DOC = os.path.join(REPO, "docs", "api.md")
+
+# AuthMode -> SBAPI_AUTH of every function (src/lambda/runtime.h).
+AUTH_MODES = {"cognito": "gateway", "none": "none"}
+AUTHORIZER = "CognitoAuthorizer"
+COGNITO_TYPES = ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient",
+                 "AWS::Cognito::UserPoolGroup")
 
 # Which function serves which routes, by the first path segment; and what each may touch.
 FUNCTIONS = {
@@ -87,6 +110,7 @@ def load_template(path=TEMPLATE):
         return yaml.load(f, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
+@functools.lru_cache(maxsize=None)
 def route_table():
     """`sbapi routes --json`: the route table as the binary has it."""
     if not os.access(SBAPI, os.X_OK):
@@ -102,6 +126,12 @@ def router_routes():
     """[(METHOD, path)] of every route served everywhere (API Gateway + Lambda)."""
     return [(r["method"], r["path"]) for r in route_table()["routes"]
             if r["served"] == "everywhere"]
+
+
+def protected_routes():
+    """[(METHOD, path)] of the routes served everywhere that need a token when auth is on."""
+    return sorted((r["method"], r["path"]) for r in route_table()["routes"]
+                  if r["served"] == "everywhere" and not r["public"])
 
 
 def schema_indexes():
@@ -148,6 +178,138 @@ def references(value, local=()):
 
 def as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+# --- conditions: the template as CloudFormation deploys it for given parameter values --------
+
+def evaluate_conditions(template, parameters):
+    """{condition: bool} of the template's Conditions for these parameter values (else defaults)."""
+    values = {name: str(p["Default"]) for name, p in template.get("Parameters", {}).items()
+              if "Default" in p}
+    values.update(parameters)
+    conditions = template.get("Conditions", {})
+    results = {}
+
+    def operand(value):
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            return values[value["Ref"]]
+        if isinstance(value, (str, int, float, bool)):
+            return str(value)
+        raise AssertionError("condition operand not understood: %r" % (value,))
+
+    def evaluate(expression):
+        if isinstance(expression, dict) and len(expression) == 1:
+            (function, args), = expression.items()
+            if function == "Fn::Equals":
+                return operand(args[0]) == operand(args[1])
+            if function == "Fn::Not":
+                return not evaluate(args[0])
+            if function == "Fn::And":
+                return all(evaluate(a) for a in args)
+            if function == "Fn::Or":
+                return any(evaluate(a) for a in args)
+            if function == "Condition":
+                return condition(args)
+        raise AssertionError("condition not understood: %r" % (expression,))
+
+    def condition(name):
+        if name not in results:
+            results[name] = evaluate(conditions[name])
+        return results[name]
+
+    for name in conditions:
+        condition(name)
+    return results
+
+
+_NO_VALUE = object()
+
+
+def resolve_conditions(value, conditions):
+    """`value` with every Fn::If decided and AWS::NoValue dropped, as CloudFormation does."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            name, if_true, if_false = value["Fn::If"]
+            return resolve_conditions(if_true if conditions[name] else if_false, conditions)
+        if value == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
+        resolved = {}
+        for key, item in value.items():
+            item = resolve_conditions(item, conditions)
+            if item is not _NO_VALUE:
+                resolved[key] = item
+        return resolved
+    if isinstance(value, list):
+        items = (resolve_conditions(item, conditions) for item in value)
+        return [item for item in items if item is not _NO_VALUE]
+    return value
+
+
+def deployed(template, parameters):
+    """The template for these parameter values: resources and outputs whose Condition is false
+    left out, conditional values resolved."""
+    conditions = evaluate_conditions(template, parameters)
+    result = copy.deepcopy(template)
+    for section in ("Resources", "Outputs"):
+        kept = {}
+        for name, entry in template.get(section, {}).items():
+            if "Condition" in entry and not conditions[entry["Condition"]]:
+                continue
+            kept[name] = resolve_conditions(entry, conditions)
+        result[section] = kept
+    if "Globals" in template:
+        result["Globals"] = resolve_conditions(template["Globals"], conditions)
+    return result
+
+
+def dangling_references(template):
+    """(where, name) of every Ref/GetAtt/Sub naming neither a resource nor a parameter."""
+    known = set(template.get("Resources", {})) | set(template.get("Parameters", {}))
+    found = []
+    for section in ("Resources", "Outputs"):
+        for name, entry in template.get(section, {}).items():
+            for target in references(entry) - known:
+                found.append(("%s.%s" % (section, name), target))
+    return found
+
+
+def method_security(definition):
+    """{(METHOD, path): security} of every method of an API definition that has `security`."""
+    return {(method.upper(), path): operation["security"]
+            for path, methods in definition.get("paths", {}).items()
+            for method, operation in methods.items()
+            if isinstance(operation, dict) and "security" in operation}
+
+
+def render_gateway_template(text, message):
+    """A gateway response body template as API Gateway fills it for an error `message`."""
+    body = text.replace("$context.error.messageString", json.dumps(message))
+    body = body.replace("$context.error.message", message)
+    if "$" in body:
+        raise AssertionError("unexpected variable in gateway response template %r" % text)
+    return json.loads(body)
+
+
+@functools.lru_cache(maxsize=None)
+def translated_template(auth_mode=None):
+    """The SAM-translated template (as `sam package` leaves it, then the AWS::Serverless
+    transform with these parameter values), as JSON text; None without aws-sam-translator."""
+    if importlib.util.find_spec("samtranslator") is None:
+        return None
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    class NoManagedPolicies:
+        def load(self):
+            return {}
+
+    with open(TEMPLATE, encoding="utf-8") as f:
+        template = yaml_parse(f.read())
+    template = copy.deepcopy(template)
+    template["Globals"]["Function"]["CodeUri"] = "s3://bucket/bootstrap.zip"  # as sam package
+    parameters = {} if auth_mode is None else {"AuthMode": auth_mode}
+    return json.dumps(transform(template, parameters, NoManagedPolicies()))
 
 
 class TemplateTest(unittest.TestCase):
@@ -351,6 +513,19 @@ class TemplateTest(unittest.TestCase):
         for name in ("ApiUrl", "UsersTableName", "AssetsTableName", "AssetsBucketName"):
             self.assertIn(name, outputs)
         self.assertIn("/v1", outputs["ApiUrl"]["Value"]["Fn::Sub"])
+        for mode in AUTH_MODES:
+            with self.subTest(AuthMode=mode):
+                template = self.deployed(mode)
+                outputs = template["Outputs"]
+                self.assertIn("ApiUrl", outputs)
+                if mode == "cognito":
+                    pool = self.cognito_resource(template, "AWS::Cognito::UserPool")
+                    client = self.cognito_resource(template, "AWS::Cognito::UserPoolClient")
+                    self.assertEqual(outputs["UserPoolId"]["Value"], {"Ref": pool})
+                    self.assertEqual(outputs["UserPoolClientId"]["Value"], {"Ref": client})
+                else:
+                    self.assertNotIn("UserPoolId", outputs)
+                    self.assertNotIn("UserPoolClientId", outputs)
 
     def test_samconfig(self):
         if sys.version_info < (3, 11):
@@ -362,6 +537,185 @@ class TemplateTest(unittest.TestCase):
         deploy = config["default"]["deploy"]["parameters"]
         self.assertEqual(build["template_file"], "infrastructure/template.yaml")
         self.assertIn("CAPABILITY_IAM", deploy["capabilities"])
+        # Overrides, if any, name the template's parameters with allowed values (an override of
+        # AuthMode would be sent by every `make deploy` and CI deploy).
+        parameters = self.template["Parameters"]
+        for pair in re.findall(r'(\w+)=("[^"]*"|\S+)', deploy.get("parameter_overrides", "")):
+            name, value = pair[0], pair[1].strip('"')
+            self.assertIn(name, parameters, "samconfig overrides an unknown parameter")
+            if "AllowedValues" in parameters[name]:
+                self.assertIn(value, [str(v) for v in parameters[name]["AllowedValues"]], name)
+
+    # --- authentication (AuthMode) ----------------------------------------------------------
+
+    def deployed(self, auth_mode):
+        return deployed(self.template, {"AuthMode": auth_mode})
+
+    def cognito_resource(self, template, kind):
+        names = [n for n, r in template["Resources"].items() if r["Type"] == kind]
+        self.assertEqual(len(names), 1, kind)
+        return names[0]
+
+    def test_auth_mode_parameter(self):
+        parameter = self.template["Parameters"]["AuthMode"]
+        self.assertEqual(parameter["Type"], "String")
+        self.assertEqual(parameter["Default"], "cognito")
+        self.assertEqual(sorted(parameter["AllowedValues"]), sorted(AUTH_MODES))
+        self.assertEqual(evaluate_conditions(self.template, {}),
+                         evaluate_conditions(self.template, {"AuthMode": "cognito"}))
+        # The route table has both kinds, or the coverage checks below would prove little.
+        self.assertGreaterEqual(len(protected_routes()), 7)
+        self.assertNotIn(("GET", "/health"), protected_routes())
+        self.assertIn(("GET", "/health"), router_routes())
+
+    def test_no_dangling_references_in_either_auth_mode(self):
+        for mode in AUTH_MODES:
+            with self.subTest(AuthMode=mode):
+                self.assertEqual(dangling_references(self.deployed(mode)), [])
+
+    def check_authorizer(self, definition, resources, mode, where):
+        """The API definition guards exactly the protected routes with the pool's authorizer
+        (cognito), or nothing at all (none)."""
+        secured = method_security(definition)
+        if mode == "none":
+            self.assertEqual(secured, {}, where)
+            self.assertNotIn("securityDefinitions", definition, where)
+            self.assertNotIn("cognito", json.dumps(definition).lower(), where)
+            return
+        self.assertEqual(sorted(secured), protected_routes(),
+                         "%s: the authorizer must cover exactly the protected routes" % where)
+        for route, security in secured.items():
+            # No scopes: the REST API's Cognito authorizer then takes ID tokens.
+            self.assertEqual(security, [{AUTHORIZER: []}], "%s: %s" % (where, route))
+        pool = self.cognito_resource({"Resources": resources}, "AWS::Cognito::UserPool")
+        self.assertEqual(definition["securityDefinitions"], {AUTHORIZER: {
+            "type": "apiKey", "name": "Authorization", "in": "header",
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+            "x-amazon-apigateway-authorizer": {
+                "type": "cognito_user_pools",
+                "providerARNs": [{"Fn::GetAtt": [pool, "Arn"]}]}}}, where)
+        for path, methods in definition["paths"].items():
+            for method, operation in methods.items():
+                if method == "options" or (method.upper(), path) not in protected_routes():
+                    self.assertNotIn("security", operation, "%s: %s %s is public"
+                                     % (where, method.upper(), path))
+
+    def test_authorizer_covers_exactly_the_protected_routes(self):
+        for mode in AUTH_MODES:
+            with self.subTest(AuthMode=mode):
+                template = self.deployed(mode)
+                api = template["Resources"]["Api"]["Properties"]
+                # SAM's own Auth would add an authorizer whatever AuthMode says: not used.
+                self.assertNotIn("Auth", api)
+                for name, function in template["Resources"].items():
+                    for event in (function["Properties"].get("Events") or {}).values() \
+                            if function["Type"] == "AWS::Serverless::Function" else ():
+                        self.assertNotIn("Auth", event["Properties"], name)
+                self.assertTrue(api["MergeDefinitions"], "the events complete DefinitionBody")
+                definition = api["DefinitionBody"]
+                # A method listed in the definition has an event (else: no integration).
+                for path, methods in definition["paths"].items():
+                    for method in methods:
+                        self.assertIn((method.upper(), path), router_routes())
+                self.check_authorizer(definition, template["Resources"], mode, "template")
+                # An AuthMode switch on a stack must reach the stage (a new deployment).
+                self.assertIs(api.get("AlwaysDeploy"), True)
+
+    def test_cognito_resources(self):
+        self.assertEqual([r for r in self.deployed("none")["Resources"].values()
+                          if r["Type"].startswith("AWS::Cognito::")], [])
+        resources = self.deployed("cognito")["Resources"]
+        template = {"Resources": resources}
+        pool_name = self.cognito_resource(template, "AWS::Cognito::UserPool")
+        pool = resources[pool_name]
+        self.assertEqual((pool["DeletionPolicy"], pool["UpdateReplacePolicy"]),
+                         ("Retain", "Retain"), "the pool's subs are the users' ids")
+        props = pool["Properties"]
+        self.assertEqual(props["UsernameAttributes"], ["email"])
+        self.assertIs(props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], True)
+        policy = props["Policies"]["PasswordPolicy"]
+        self.assertGreaterEqual(policy["MinimumLength"], 12)
+        self.assertLessEqual(policy["TemporaryPasswordValidityDays"], 7)
+        client = resources[self.cognito_resource(template, "AWS::Cognito::UserPoolClient")]
+        props = client["Properties"]
+        self.assertEqual(props["UserPoolId"], {"Ref": pool_name})
+        self.assertIs(props["GenerateSecret"], False)
+        self.assertEqual(sorted(props["ExplicitAuthFlows"]), [
+            "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"])
+        self.assertEqual(props["PreventUserExistenceErrors"], "ENABLED")
+        group = resources[self.cognito_resource(template, "AWS::Cognito::UserPoolGroup")]
+        self.assertEqual(group["Properties"]["UserPoolId"], {"Ref": pool_name})
+        self.assertEqual(group["Properties"]["GroupName"], "admin")
+
+    def function_environment(self, template, name):
+        """A function's variables as SAM merges them: Globals, then the function's own."""
+        variables = dict(template["Globals"]["Function"].get("Environment", {})
+                         .get("Variables", {}))
+        own = template["Resources"][name]["Properties"].get("Environment", {})
+        variables.update(own.get("Variables", {}))
+        return variables
+
+    def test_function_auth_environment(self):
+        for mode, expected in AUTH_MODES.items():
+            with self.subTest(AuthMode=mode):
+                template = self.deployed(mode)
+                groups = [r["Properties"]["GroupName"] for r in template["Resources"].values()
+                          if r["Type"] == "AWS::Cognito::UserPoolGroup"]
+                for name in self.functions:
+                    env = self.function_environment(template, name)
+                    self.assertEqual(env.get("SBAPI_AUTH"), expected, name)
+                    # The claims a Cognito ID token carries (the runtime's defaults).
+                    self.assertEqual(env.get("SBAPI_JWT_SUBJECT_CLAIM", "sub"), "sub", name)
+                    self.assertEqual(env.get("SBAPI_JWT_GROUPS_CLAIM", "cognito:groups"),
+                                     "cognito:groups", name)
+                    if groups:
+                        self.assertEqual([env.get("SBAPI_ADMIN_GROUP", "admin")], groups, name)
+
+    def check_gateway_responses(self, responses, header, where):
+        """`responses` as {type: (status, headers, json template)}; `header(name)` is the key
+        of a response header in that form."""
+        for required in ("UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN",
+                         "DEFAULT_4XX", "DEFAULT_5XX"):
+            self.assertIn(required, responses, where)
+        statuses = {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403",
+                    "MISSING_AUTHENTICATION_TOKEN": "404"}
+        message = 'A "quoted" message\\'
+        for kind, (status, headers, body) in responses.items():
+            what = "%s: %s" % (where, kind)
+            self.assertEqual(status, statuses.get(kind), what)
+            self.assertEqual(headers.get(header("Access-Control-Allow-Origin")), "'*'", what)
+            self.assertEqual(headers.get(header("Access-Control-Expose-Headers")),
+                             "'%s'" % EXPOSE_HEADERS, what)
+            self.assertIsNotNone(body, "%s: no application/json body" % what)
+            rendered = render_gateway_template(body, message)
+            self.assertEqual(list(rendered), ["error"], what)
+            self.assertIsInstance(rendered["error"], str, what)
+            challenge = headers.get(header("WWW-Authenticate"))
+            if kind == "UNAUTHORIZED":
+                self.assertEqual(challenge, "'%s'" % CHALLENGE, what)
+                self.assertEqual(rendered, {"error": AUTHENTICATION_REQUIRED}, what)
+            else:
+                self.assertIsNone(challenge, "%s: a challenge belongs on 401s only" % what)
+            if kind == "MISSING_AUTHENTICATION_TOKEN":
+                self.assertEqual(rendered, {"error": "Not found"}, what)
+            if kind in ("ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"):
+                self.assertEqual(rendered, {"error": message}, "%s: API Gateway's message" % what)
+
+    def test_gateway_responses(self):
+        responses = self.resources["Api"]["Properties"]["GatewayResponses"]
+        self.check_gateway_responses(
+            {kind: (r.get("StatusCode"), r.get("ResponseParameters", {}).get("Headers", {}),
+                    r.get("ResponseTemplates", {}).get("application/json"))
+             for kind, r in responses.items()},
+            lambda name: name, "template")
+
+    def test_gateway_responses_match_the_api_doc(self):
+        with open(API_DOC, encoding="utf-8") as f:
+            doc = " ".join(f.read().split())
+        self.assertIn("| 401 `{\"error\":\"%s\"}` + `WWW-Authenticate: %s` |"
+                      % (AUTHENTICATION_REQUIRED, CHALLENGE), doc)
+        self.assertIn("`Access-Control-Expose-Headers: %s`" % EXPOSE_HEADERS, doc)
+        self.assertIn('404 `{"error":"Not found"}`', doc)
 
     # --- third-party checks -----------------------------------------------------------------
 
@@ -376,22 +730,14 @@ class TemplateTest(unittest.TestCase):
                                 stderr=subprocess.STDOUT, timeout=300)
         self.assertEqual(result.returncode, 0, result.stdout.decode("utf-8", "replace"))
 
-    def test_translated_template(self):
-        if importlib.util.find_spec("samtranslator") is None:
+    def translated(self, auth_mode=None):
+        text = translated_template(auth_mode)
+        if text is None:
             self.skipTest("aws-sam-translator is not installed for %s" % sys.executable)
-        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-        from samtranslator.translator.transform import transform
-        from samtranslator.yaml_helper import yaml_parse
+        return json.loads(text)
 
-        class NoManagedPolicies:
-            def load(self):
-                return {}
-
-        with open(TEMPLATE, encoding="utf-8") as f:
-            template = yaml_parse(f.read())
-        template = copy.deepcopy(template)
-        template["Globals"]["Function"]["CodeUri"] = "s3://bucket/bootstrap.zip"  # as sam package
-        out = transform(template, {}, NoManagedPolicies())["Resources"]
+    def test_translated_template(self):
+        out = self.translated()["Resources"]
         for name in self.functions:
             role = out[name + "Role"]["Properties"]
             allowed = FUNCTIONS[self.role_of(name)]["resources"]
@@ -410,12 +756,53 @@ class TemplateTest(unittest.TestCase):
         generated = sorted((method.upper(), path) for path, methods in paths.items()
                            for method in methods if method != "options")
         self.assertEqual(generated, sorted(router_routes()))
+        functions_by_route = {}
+        for name, function in self.functions.items():
+            for event in (function["Properties"].get("Events") or {}).values():
+                if event["Type"] == "Api":
+                    props = event["Properties"]
+                    functions_by_route[(props["Method"].upper(), props["Path"])] = name
         for path, methods in paths.items():
             self.assertIn("options", methods, path)
+            for method, operation in methods.items():
+                if method == "options":
+                    continue
+                # Each method reaches its own function (a method the definition lists without
+                # an event would have no integration, and API Gateway refuses to deploy it).
+                integration = operation.get("x-amazon-apigateway-integration", {})
+                self.assertEqual(integration.get("type"), "aws_proxy", (method, path))
+                target = functions_by_route[(method.upper(), path)]
+                self.assertIn("${%s.Arn}" % target, json.dumps(integration["uri"]),
+                              (method, path))
         bucket = out["AssetsBucket"]
         config = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
         uploads = self.function_with_role("uploads")
         self.assertEqual([c["Function"] for c in config], [{"Fn::GetAtt": [uploads, "Arn"]}])
+
+
+    def test_translated_template_authentication(self):
+        for mode, expected in AUTH_MODES.items():
+            with self.subTest(AuthMode=mode):
+                out = self.translated(mode)
+                template = deployed(out, {"AuthMode": mode})
+                resources = template["Resources"]
+                self.assertEqual(dangling_references(template), [])
+                kinds = {r["Type"] for r in resources.values()}
+                # The one authorizer is in the API definition; SAM made no other.
+                self.assertNotIn("AWS::ApiGateway::Authorizer", kinds)
+                for kind in COGNITO_TYPES:
+                    self.assertEqual(kind in kinds, mode == "cognito", kind)
+                definition = resources["Api"]["Properties"]["Body"]
+                self.check_authorizer(definition, resources, mode, "translated")
+                for name in self.functions:
+                    env = resources[name]["Properties"]["Environment"]["Variables"]
+                    self.assertEqual(env["SBAPI_AUTH"], expected, name)
+                responses = definition["x-amazon-apigateway-gateway-responses"]
+                self.check_gateway_responses(
+                    {kind: (r.get("statusCode"), r.get("responseParameters", {}),
+                            r.get("responseTemplates", {}).get("application/json"))
+                     for kind, r in responses.items()},
+                    lambda name: "gatewayresponse.header." + name, "translated")
 
 
 if __name__ == "__main__":

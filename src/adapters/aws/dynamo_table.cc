@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "core/base64.h"
+
 namespace sbapi::aws {
 namespace {
 
@@ -46,43 +48,6 @@ class Expressions {
   ValueMap values_;
 };
 
-constexpr std::string_view kBase64Url =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kBase64Url[(buffer >> bits) & 0x3F];
-    }
-  }
-  if (bits > 0) out += kBase64Url[(buffer << (6 - bits)) & 0x3F];
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    auto pos = kBase64Url.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // a dangling character carries no whole byte
-  return out;
-}
-
 // "The item is expired": its TTL attribute is a number ≤ now. The attribute_type guard keeps a
 // non-numeric ttl from being compared with a number (false on DynamoDB, an error on moto).
 std::string expired_expression(Expressions& e, const std::string& ttl_attribute, std::int64_t now) {
@@ -101,7 +66,8 @@ bool matches_type(const json::value& value, std::string_view type) {
 // callers check its shape against their query.
 std::optional<json::object> decode_cursor(const std::string& cursor) {
   if (cursor.size() > kMaxCursorLength) return std::nullopt;
-  const auto decoded = base64url_decode(cursor);
+  // Trailing bits ignored: cursors were always read so.
+  const auto decoded = base64url_decode(cursor, TrailingBits::kIgnored);
   if (!decoded) return std::nullopt;
   boost::system::error_code ec;
   json::value value = json::parse(*decoded, ec);
