@@ -13,6 +13,11 @@
 //   BM_CoreGetNoopStore        Api::handle GET /users/{id} over a table that returns a fixed
 //                              item: what the core adds per request (access log to /dev/null)
 //   BM_CoreGetNoopStoreNoLog   the same without the access-log line
+//   BM_TokenVerifyCacheHit     JwtVerifier::verify of a token it verified before (a local
+//                              issuer's ES256 token): the cost per request of a client reusing
+//                              its token
+//   BM_TokenVerifyEs256        verify_jwt of that token (signature + claims, no cache): a miss
+//   BM_TokenVerifyRs256        the same for an RS256 token (2048-bit key: Cognito's kind)
 //
 // `sbapi_bench --preload-users DATA_DIR COUNT` is a helper of run.py (see preload_users below).
 // Temporary files go under $SBAPI_BENCH_TMPDIR (default: /tmp) and are removed at exit. The
@@ -26,6 +31,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -41,6 +47,10 @@
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
+#include "auth/jwt.h"
+#include "auth/jwt_verifier.h"
+#include "auth/local_issuer.h"
+#include "auth/test_tokens.h"
 #include "bench_requests.h"
 #include "core/access_log.h"
 #include "core/api.h"
@@ -288,6 +298,75 @@ void BM_CoreGetNoopStoreNoLog(benchmark::State& state) {
   core_get(state, StubWorld::instance().api_no_log);
 }
 BENCHMARK(BM_CoreGetNoopStoreNoLog);
+
+// A local issuer in a temp dir, one token of it, and the key set and rules that verify it.
+struct TokenWorld {
+  static TokenWorld& instance() {
+    static TokenWorld world;
+    return world;
+  }
+  sbapi::SystemClock clock;
+  std::optional<sbapi::auth::LocalIssuer> issuer;
+  std::unique_ptr<sbapi::auth::JwtVerifier> verifier;
+  std::string es256_token;
+  std::string rs256_token;
+  sbapi::auth::KeySet rsa_keys;
+
+ private:
+  TokenWorld() {
+    const std::filesystem::path dir = temp_root() / "token";
+    auto opened = sbapi::auth::LocalIssuer::open(dir);
+    if (!opened) throw std::runtime_error(opened.error());
+    issuer.emplace(std::move(*opened));
+    verifier = std::move(*issuer->verifier(clock));
+    es256_token = *issuer->issue("user-000123", {}, std::chrono::hours(1), clock.now_seconds());
+    // RS256 as Cognito signs: a 2048-bit key of its own, in a JWKS.
+    auto rsa = sbapi::auth::testing::generate_rsa(2048);
+    rsa_keys = *sbapi::auth::parse_jwks(
+        sbapi::auth::testing::jwks({sbapi::auth::testing::public_jwk(rsa.get(), "rsa")}));
+    const auto rules = sbapi::auth::LocalIssuer::rules();
+    rs256_token = sbapi::auth::testing::signed_token(
+        {{"alg", "RS256"}, {"kid", "rsa"}},
+        {{"iss", rules.issuer},
+         {"aud", rules.audiences.front()},
+         {"sub", "user-000123"},
+         {"exp", clock.now_seconds() + 3600}},
+        sbapi::auth::JwsAlgorithm::kRs256, rsa.get());
+  }
+};
+
+void BM_TokenVerifyCacheHit(benchmark::State& state) {
+  auto& world = TokenWorld::instance();
+  if (!world.verifier->verify(world.es256_token)) state.SkipWithError("token does not verify");
+  for (auto _ : state) {
+    auto identity = world.verifier->verify(world.es256_token);
+    benchmark::DoNotOptimize(identity);
+  }
+}
+BENCHMARK(BM_TokenVerifyCacheHit);
+
+void verify_uncached(benchmark::State& state, const std::string& token,
+                     const sbapi::auth::KeySet& keys) {
+  auto& world = TokenWorld::instance();
+  const auto rules = sbapi::auth::LocalIssuer::rules();
+  if (!sbapi::auth::verify_jwt(token, keys, rules, world.clock.now_seconds())) {
+    state.SkipWithError("token does not verify");
+  }
+  for (auto _ : state) {
+    auto verified = sbapi::auth::verify_jwt(token, keys, rules, world.clock.now_seconds());
+    benchmark::DoNotOptimize(verified);
+  }
+}
+void BM_TokenVerifyEs256(benchmark::State& state) {
+  auto& world = TokenWorld::instance();
+  verify_uncached(state, world.es256_token, world.issuer->key_set());
+}
+BENCHMARK(BM_TokenVerifyEs256);
+void BM_TokenVerifyRs256(benchmark::State& state) {
+  auto& world = TokenWorld::instance();
+  verify_uncached(state, world.rs256_token, world.rsa_keys);
+}
+BENCHMARK(BM_TokenVerifyRs256);
 
 }  // namespace
 

@@ -217,7 +217,7 @@ def run_micro(bench_bin, out_dir, tmp_parent, repetitions):
 
 # ---- HTTP load -----------------------------------------------------------------------------
 
-def run_wrk(url, scenario, args, opts, tmp_dir, label, server_pid):
+def run_wrk(url, scenario, args, opts, tmp_dir, label, server_pid, headers=()):
     """One wrk run; returns req/s, latency percentiles (µs), error counts and the server's CPU
     time per request answered (server_pid and its children, utime + stime over the run)."""
     parts = [os.path.join(HERE, "wrk", "threads.lua")]
@@ -231,9 +231,12 @@ def run_wrk(url, scenario, args, opts, tmp_dir, label, server_pid):
                 out.write(f.read() + "\n")
     cmd = ["wrk", "-t%d" % opts.wrk_threads, "-c%d" % opts.connections,
            "-d%ds" % opts.duration, "--latency", "-s", script, url]
+    for header in headers:
+        cmd += ["-H", header]
     if args:
         cmd += ["--"] + [str(a) for a in args]
-    log("wrk %s: %s" % (label, " ".join(cmd)))
+    log("wrk %s: %s" % (label, " ".join(c if not c.startswith("Authorization:") else
+                                         "Authorization: Bearer …" for c in cmd)))
     server = process_tree(server_pid)
     cpu_before = cpu_seconds(server)
     proc = start(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -383,6 +386,21 @@ def run_sbapi(opts, tmp_parent):
         log("  after the load: %s" % out["rss_after_kib"])
         if proc.poll() is not None:
             raise RuntimeError("sbapi exited during the load (%s)" % proc.returncode)
+        stop(proc, signal.SIGTERM)
+        # The same GET with authentication on (--auth local, an admin's token: every preloaded
+        # user may be read), on the same data, right after the run without it.
+        token = subprocess.run([binary, "token", "--sub", "bench-admin", "--group", "admin",
+                                "--data-dir", data_dir], capture_output=True, text=True,
+                               check=True, env=env).stdout.strip()
+        log("sbapi: " + " ".join(cmd + ["--auth", "local"]) + " >/dev/null")
+        proc = start(cmd + ["--auth", "local"], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, env=env)
+        wait_http(port, "/health", proc)
+        out["get_token"] = run_wrk(base, "get_existing.lua", [opts.users], opts, tmp_parent,
+                                   "sbapi-get-token", proc.pid,
+                                   headers=["Authorization: Bearer " + token])
+        if out["get_token"]["errors"].get("status"):
+            raise RuntimeError("GET with a token got non-2xx answers: %s" % out["get_token"])
     finally:
         stop(proc, signal.SIGTERM)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -505,6 +523,13 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None, icounts=None, basel
         row("POST /users req/s (durable: WAL)", http_value(p), T_POST,
             "%.2f × nginx: %s" % (rp, verdict(rp >= 0.25)), key="http_post", number=p["rps"],
             unit="req/s", met=rp >= 0.25, ratio_value=rp, **cpu_fields(p))
+        t = http.get("get_token")
+        if t is not None:
+            rt = t["rps"] / g["rps"]
+            row("GET /users/{id} with a valid token (--auth local)", http_value(t), "≥ 0.9 × auth off",
+                "%.2f × auth off, %.2f × nginx: %s" % (rt, t["rps"] / nginx_rps, verdict(rt >= 0.9)),
+                key="http_get_token", number=t["rps"], unit="req/s", met=rt >= 0.9,
+                ratio_value=rt, **cpu_fields(t))
         row("GET /users/{missing} req/s (404)", http_value(m), "—",
             "%.2f × nginx" % (m["rps"] / nginx_rps), key="http_get_missing", number=m["rps"],
             unit="req/s", ratio_value=m["rps"] / nginx_rps, **cpu_fields(m))
@@ -595,6 +620,13 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None, icounts=None, basel
         micro_row("BM_SigV4Presign", "SigV4 presign_url (PUT)", key="presign")
         micro_row("BM_CoreGetNoopStoreNoLog", "handler's own cost per GET, no access log",
                   key="core_get_nolog")
+        if "BM_TokenVerifyCacheHit" in med:
+            micro_row("BM_TokenVerifyCacheHit", "token verification, cache hit (a reused token)",
+                      key="token_hit")
+            micro_row("BM_TokenVerifyEs256", "token verification, miss: ES256 (--auth local)",
+                      key="token_miss_es256")
+            micro_row("BM_TokenVerifyRs256", "token verification, miss: RS256 2048 (Cognito)",
+                      key="token_miss_rs256")
     return rows
 
 

@@ -15,8 +15,9 @@ void add_auth_options(CLI::App& command, AuthOptions& options) {
       .add_option("--auth", options.mode,
                   "Authentication: none, jwt (bearer tokens of an OIDC/Cognito issuer) or local "
                   "(tokens from `sbapi token`); unset: none on a loopback --host, else an error")
-      ->envname("SBAPI_AUTH")
-      ->check(CLI::IsMember({"none", "jwt", "local"}));
+      // Checked by make_serve_auth: CLI11 would check the variable for every subcommand, and
+      // on Lambda SBAPI_AUTH=gateway is valid (src/lambda/runtime.h).
+      ->envname("SBAPI_AUTH");
   command.add_option("--jwt-issuer", options.jwt_issuer, "jwt: the tokens' required `iss`")
       ->envname("SBAPI_JWT_ISSUER");
   command
@@ -69,6 +70,9 @@ std::expected<ServeAuth, std::string> make_serve_auth(const AuthOptions& options
                                                       const Clock& clock) {
   ServeAuth auth;
   auth.mode = options.mode.empty() ? "none" : options.mode;
+  if (auth.mode != "none" && auth.mode != "jwt" && auth.mode != "local") {
+    return std::unexpected("--auth must be none, jwt or local, got \"" + auth.mode + "\"");
+  }
   if (options.mode.empty() && !is_loopback_host(host)) {
     return std::unexpected("--host " + host +
                            " is not a loopback address: choose --auth jwt or local (or --auth "

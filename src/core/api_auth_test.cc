@@ -185,6 +185,14 @@ TEST_F(ApiAuthTest, ACallerActsOnlyOnTheUserWhoseIdIsItsSubject) {
   EXPECT_EQ(call("GET", "/users/carol", "admin-token").status, 404);  // never created
 }
 
+TEST_F(ApiAuthTest, ABadRequestIs400BeforeTheOwnershipCheck) {
+  api->require_tokens(verifier);
+  ASSERT_EQ(create_user("bob", "bob-token").status, 201);
+  EXPECT_EQ(call("PUT", "/users/bob", "alice-token", R"({"ttl":1})").status, 400);
+  EXPECT_EQ(call("POST", "/users", "alice-token", R"({"userId":"bob"})").status, 400);
+  EXPECT_EQ(call("GET", "/users/bad%20id", "alice-token").status, 400);
+}
+
 TEST_F(ApiAuthTest, AnAdminActsOnEveryUser) {
   api->require_tokens(verifier);
   EXPECT_EQ(create_user("carol", "admin-token").status, 201);

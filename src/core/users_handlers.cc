@@ -123,7 +123,6 @@ Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
 Response UsersHandlers::update(std::string_view user_id, const Request& request,
                               const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
-  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
   auto body = parse_object_body(request);
   if (!body) return std::move(body.error());
 
@@ -139,6 +138,7 @@ Response UsersHandlers::update(std::string_view user_id, const Request& request,
     return error_response(400, "At least one of email, name, department is required");
   }
   if (auto bad = check_editable_fields(*body)) return std::move(*bad);
+  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
 
   ItemUpdate update{std::move(*body), {}};
   update.set["updatedAt"] = clock_.now_seconds();

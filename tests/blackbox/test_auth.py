@@ -404,6 +404,23 @@ class JwtUsersTest(CognitoServerCase):
             self.assertEqual(headers.get("www-authenticate"), INVALID_REQUEST_CHALLENGE)
         self.assertNoUser(self.alice.sub)
 
+    def test_tokens_and_claims_are_never_logged(self):
+        alice = self.alice
+        h, p, s = alice.id_token.split(".")
+        bad_sig = "%s.%s.%s" % (h, p, s[:-8] + ("A" * 8 if s[-8:] != "A" * 8 else "B" * 8))
+        ids = []
+        for token in (alice.id_token, alice.access_token, bad_sig, None):
+            _s, headers, _b = self.call("GET", "/users/" + alice.sub, token)
+            ids.append(headers.get("x-request-id"))
+        for rid in ids:
+            self.assertIsNotNone(self.srv.request_log(rid), "no access-log line for %s" % rid)
+        logged = "\n".join(self.srv.raw_logs()) + "\n" + self.srv.stderr_text()
+        secrets = [alice.sub]
+        for token in (alice.id_token, alice.access_token, bad_sig):
+            secrets += token.split(".")[1:]
+        for secret in secrets:
+            self.assertNotIn(secret, logged, "a token part or claim is in the logs")
+
     def test_own_user_lifecycle_with_id_and_access_tokens(self):
         me = self.alice
         created = self.create_user(me.id_token, me.sub, name="Alice")
