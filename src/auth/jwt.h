@@ -1,15 +1,17 @@
 // Verifying a JWT (RFC 7519) in JWS compact form against an issuer's keys and our rules, and
 // mapping it to an Identity. Pure: no clock, no I/O, no cache (jwt_verifier.h adds those).
 //
-// Contract, in the order of the checks (the first failing one is the rejection's reason):
+// Contract. The header, its key and the signature are checked before any claim is read, then the
+// claims; the first failing check gives the rejection's reason:
 //   too_large      the token is longer than kMaxTokenBytes (8 KiB)
 //   malformed      not three base64url segments (strict: no padding, no whitespace, canonical);
-//                  the header is not a JSON object with string "alg" and "kid"; it has "crit"
-//                  (we understand no extension); a JSON text repeats a member name; the claims
-//                  are not a JSON object; exp is missing or not a number; nbf or aud or the
-//                  groups claim has the wrong type
-//   algorithm      "alg" is not RS256 or ES256 (so "none" and HS256 fail here), or is not the
-//                  algorithm of the key named by "kid" (the key decides, never the token)
+//                  the header is not a JSON object with string "alg" and "kid", or has "crit" (we
+//                  understand no extension); a JSON text repeats a member name. Later, at its
+//                  claim's turn: the claims are not a JSON object; aud, exp (required), nbf or
+//                  the groups claim has the wrong type
+//   algorithm      "alg" is not RS256 or ES256 (so "none" and HS256 fail here, before the kid is
+//                  looked up), or is not the algorithm of the key named by "kid" (the key decides,
+//                  never the token)
 //   unknown_kid    no key has that kid (jwt_verifier.h refetches the keys on this one)
 //   signature      the signature does not verify (ES256: R || S of 64 bytes only)
 //   issuer         "iss" is not exactly rules.issuer
@@ -18,9 +20,8 @@
 //   expired        now > exp + leeway
 //   not_yet_valid  now + leeway < nbf
 //   subject        the subject claim is absent, not a string, or empty
-// The signature is checked before any claim is read. A rejection's message is short and fixed
-// per reason: it never echoes the token. Fractional NumericDates are rounded towards rejection
-// (exp down, nbf up).
+// A rejection's message is short and fixed per reason: it never echoes the token. Fractional
+// NumericDates are rounded towards rejection (exp down, nbf up); huge ones are clamped.
 #pragma once
 
 #include <chrono>

@@ -59,7 +59,8 @@ class JwtVerifier final : public TokenVerifier {
   // outlive the verifier.
   static std::expected<std::unique_ptr<JwtVerifier>, std::string> create(
       JwtRules rules, const std::string& jwks_location, const Clock& clock);
-  // Keys from `fetch`; `source` names it in messages. (Tests pass a fetch that counts or fails.)
+  // Keys from `fetch`, whose error is returned as is; `source` names it in other messages. (Tests
+  // pass a fetch that counts or fails.)
   static std::expected<std::unique_ptr<JwtVerifier>, std::string> create(JwtRules rules,
                                                                          JwksFetch fetch,
                                                                          std::string source,

@@ -145,6 +145,13 @@ TEST_P(TableContract, PutIfAbsentCreatesOnceThenReturnsTheExistingItem) {
 }
 
 TEST_P(TableContract, EightThreadsRacingPutIfAbsentHaveExactlyOneWinner) {
+  if (GetParam() == std::string_view("moto")) {
+    // moto's server checks a ConditionExpression and writes without a lock around both: under a
+    // loaded machine two racing attribute_not_exists puts both succeed (seen in `make test`
+    // while a fuzzer ran: 2 winners). The rule is the engine's, not the adapter's; SQLite and
+    // dynalite (which serialises writes) hold it here.
+    GTEST_SKIP() << "moto's conditional writes are not atomic under concurrency";
+  }
   for (int round = 0; round < 10; ++round) {
     const std::string key = std::string("race") + std::to_string(round);
     std::atomic<int> winners{0}, errors{0};
