@@ -154,7 +154,13 @@ class Answer {
     if (answered_.exchange(true)) return;
     response.set_header("access-control-allow-origin", "*");
     // A page on another origin may read the id, to quote it in a bug report.
-    response.set_header("access-control-expose-headers", "X-Request-Id, WWW-Authenticate");
+    // WWW-Authenticate only where there is one (401, 400 invalid_request): the longer value
+    // would not fit the string's inline buffer, an allocation on every response (+0.9 % GET
+    // instructions measured).
+    response.set_header("access-control-expose-headers",
+                        response.header("www-authenticate") != nullptr
+                            ? "X-Request-Id, WWW-Authenticate"
+                            : "X-Request-Id");
     response.set_header("x-request-id", request_id_);
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
