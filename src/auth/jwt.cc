@@ -166,15 +166,15 @@ std::expected<VerifiedJwt, TokenRejection> verify_jwt(std::string_view token, co
     if (now + leeway < *nbf) return std::unexpected(reject(reason::kNotYetValid));
   }
 
-  const json::value* subject = claims->if_contains(rules.subject_claim);
+  const json::value* subject = claims->if_contains(rules.claims.subject);
   if (subject == nullptr || !subject->is_string() || subject->get_string().empty()) {
     return std::unexpected(reject(reason::kSubject));
   }
-  auto groups = groups_of(*claims, rules.groups_claim);
+  auto groups = groups_of(*claims, rules.claims.groups);
   if (!groups) return std::unexpected(reject(reason::kMalformed));
   VerifiedJwt out;
   out.identity.subject = std::string(subject->get_string());
-  out.identity.admin = !rules.admin_group.empty() && is_one_of(rules.admin_group, *groups);
+  out.identity.admin = !rules.claims.admin_group.empty() && is_one_of(rules.claims.admin_group, *groups);
   out.identity.groups = std::move(*groups);
   out.expires_at = *exp;
   return out;

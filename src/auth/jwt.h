@@ -57,9 +57,9 @@ inline constexpr std::string_view kSubject = "subject";
 struct JwtRules {
   std::string issuer;                           // "iss" must equal it exactly
   std::vector<std::string> audiences;           // "aud" (or else "client_id") must name one of them
-  std::string subject_claim = "sub";            // → Identity::subject
-  std::string groups_claim = "cognito:groups";  // → Identity::groups: absent, a string or strings
-  std::string admin_group = "admin";            // → Identity::admin (empty: nobody is an admin)
+  // claims.subject → Identity::subject; claims.groups (absent, a string or strings) →
+  // Identity::groups; claims.admin_group → Identity::admin (empty: nobody is an admin).
+  IdentityClaims claims;
   std::chrono::seconds leeway{60};              // clock skew allowed on exp and nbf
 };
 

@@ -233,7 +233,7 @@ TEST_F(JwtTest, SubjectIsANonEmptyString) {
   EXPECT_EQ(reason_of(rs256(with(claims(), "sub", ""))), reason::kSubject);
   EXPECT_EQ(reason_of(rs256(with(claims(), "sub", 42))), reason::kSubject);
   JwtRules by_username = rules();
-  by_username.subject_claim = "username";
+  by_username.claims.subject = "username";
   const auto result = verify(rs256(with(claims(), "username", "bob")), by_username);
   ASSERT_TRUE(result);
   EXPECT_EQ(result->identity.subject, "bob");
@@ -262,13 +262,13 @@ TEST_F(JwtTest, GroupsAndAdmin) {
   EXPECT_EQ(reason_of(rs256(with(claims(), "cognito:groups", json::object{}))), reason::kMalformed);
 
   JwtRules custom = rules();
-  custom.groups_claim = "groups";
-  custom.admin_group = "ops";
+  custom.claims.groups = "groups";
+  custom.claims.admin_group = "ops";
   const auto ops = verify(rs256(with(claims(), "groups", json::array{"ops"})), custom);
   ASSERT_TRUE(ops);
   EXPECT_TRUE(ops->identity.admin);
   EXPECT_EQ(ops->identity.groups, std::vector<std::string>{"ops"});
-  custom.admin_group = "";
+  custom.claims.admin_group = "";
   EXPECT_FALSE(verify(rs256(with(claims(), "groups", json::array{""})), custom)->identity.admin);
 }
 

@@ -1,57 +1,33 @@
 #include "auth/jwt_verifier.h"
 
-#include <curl/curl.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <utility>
 
+#include "adapters/aws/http_transport.h"
 #include "core/access_log.h"
 
 namespace sbapi::auth {
 namespace {
 
-struct CurlFree {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  if (body->size() + size * count > kMaxJwksBytes) return 0;  // aborts the transfer
-  body->append(data, size * count);
-  return size * count;
-}
-
+// One HTTP GET with the project's HTTP client (the one the aws adapter talks to DynamoDB and S3
+// with): TLS verified, no redirects followed.
 std::expected<std::string, std::string> fetch_url(const std::string& url) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   const std::string failed = "cannot fetch the JWKS from " + url + ": ";
-  const std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
-  if (!curl) return std::unexpected(failed + "libcurl cannot start");
-  std::string body;
-  char error[CURL_ERROR_SIZE] = "";
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(kFetchTimeout.count()));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  const CURLcode code = curl_easy_perform(c);
-  if (code == CURLE_WRITE_ERROR) return std::unexpected(failed + "the document exceeds 1 MiB");
-  if (code != CURLE_OK) {
-    return std::unexpected(failed + (error[0] != '\0' ? error : curl_easy_strerror(code)));
+  aws::CurlTransport transport;
+  aws::HttpRequest request;
+  request.url = url;
+  request.timeout = kFetchTimeout;
+  auto response = transport.send(request);
+  if (!response) return std::unexpected(failed + response.error().message);
+  if (response->status != 200) {
+    return std::unexpected(failed + "HTTP status " + std::to_string(response->status));
   }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) return std::unexpected(failed + "HTTP status " + std::to_string(status));
-  return body;
+  if (response->body.size() > kMaxJwksBytes) {
+    return std::unexpected(failed + "the document exceeds 1 MiB");
+  }
+  return std::move(response->body);
 }
 
 std::expected<std::string, std::string> read_file(const std::string& path) {
@@ -72,8 +48,8 @@ std::string check_rules(const JwtRules& rules) {
   for (const std::string& audience : rules.audiences) {
     if (audience.empty()) return "an audience is empty";
   }
-  if (rules.subject_claim.empty()) return "the subject claim is empty";
-  if (rules.groups_claim.empty()) return "the groups claim is empty";
+  if (rules.claims.subject.empty()) return "the subject claim is empty";
+  if (rules.claims.groups.empty()) return "the groups claim is empty";
   if (rules.leeway.count() < 0) return "the leeway is negative";
   return {};
 }

@@ -42,9 +42,10 @@ namespace sbapi::auth {
 // Fetches a JWKS document: its text, or a one-line reason naming the source.
 using JwksFetch = std::function<std::expected<std::string, std::string>()>;
 
-// The fetch of `location`: an http:// or https:// URL (libcurl: kFetchTimeout in all, TLS peer and
-// host verified, no redirects, status 200, at most kMaxJwksBytes; errors read "cannot fetch the
-// JWKS from <url>: <why>"), or else a file path ("cannot read the JWKS file <path>: <why>").
+// The fetch of `location`: an http:// or https:// URL (aws::CurlTransport: kFetchTimeout in all,
+// TLS peer and host verified, no redirects, status 200, at most kMaxJwksBytes; errors read "cannot
+// fetch the JWKS from <url>: <why>"), or else a file path ("cannot read the JWKS file <path>:
+// <why>").
 JwksFetch jwks_fetch(std::string location);
 
 inline constexpr std::chrono::milliseconds kFetchTimeout{3000};

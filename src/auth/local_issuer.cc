@@ -205,7 +205,7 @@ std::expected<std::string, std::string> LocalIssuer::issue(std::string_view subj
   if (!groups.empty()) {
     json::array list;
     for (const std::string& group : groups) list.emplace_back(group);
-    claims[rules().groups_claim] = std::move(list);
+    claims[rules().claims.groups] = std::move(list);
   }
   claims["iat"] = now;
   claims["exp"] = now + ttl.count();

@@ -8,7 +8,7 @@
 //   replaces an existing file: of two processes starting together one key wins and both use it).
 //   Wider modes found on an existing directory or key file are narrowed. Errors are one line.
 // - `issue` makes a compact ES256 JWT: header {alg: ES256, typ: JWT, kid}, claims {iss, aud (both
-//   "sbapi-local"), sub, <rules().groups_claim>: groups (omitted when there are none), iat, exp}.
+//   "sbapi-local"), sub, <rules().claims.groups>: groups (omitted when there are none), iat, exp}.
 // - `kid` is the key's RFC 7638 thumbprint; `jwks_json` publishes the public key
 //   {"keys":[{kty, crv, x, y, alg: ES256, use: sig, kid}]}; `rules()` accepts exactly these
 //   tokens; `verifier` checks them with this key alone (never fetching anything).

@@ -98,9 +98,7 @@ std::expected<ServeAuth, std::string> make_serve_auth(const AuthOptions& options
   auth::JwtRules rules;
   rules.issuer = options.jwt_issuer;
   rules.audiences = options.jwt_audience;
-  rules.subject_claim = options.claims.subject;
-  rules.groups_claim = options.claims.groups;
-  rules.admin_group = options.claims.admin_group;
+  rules.claims = options.claims;
   std::string location = options.jwks_file;
   if (location.empty()) location = options.jwks_url;
   if (location.empty()) {
