@@ -16,6 +16,9 @@
 namespace sbapi {
 namespace {
 
+// With authentication off no Caller is built per request: every request shares this one.
+const Caller kAnyone = Caller::anyone();
+
 constexpr std::string_view kAllowHeaders =
     "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token";
 
@@ -158,7 +161,8 @@ class Answer {
     // would not fit the string's inline buffer, an allocation on every response (+0.9 % GET
     // instructions measured).
     response.set_header("access-control-expose-headers",
-                        response.header("www-authenticate") != nullptr
+                        (response.status == 401 || response.status == 400) &&
+                                response.header("www-authenticate") != nullptr
                             ? "X-Request-Id, WWW-Authenticate"
                             : "X-Request-Id");
     response.set_header("x-request-id", request_id_);
@@ -218,12 +222,13 @@ void Api::dispatch(const Request& request, Router::Match match, const RequestCon
     response.set_header("allow", match.allow + ", OPTIONS");
     return answer->send(std::move(response));
   }
-  Caller caller = Caller::anyone();
+  std::optional<Caller> verified;
   if (auth_ != Auth::kOff && (match.spec == nullptr || !match.spec->is_public)) {
     auto identity = authenticate(request, context);
     if (!identity) return answer->send(std::move(identity.error()));
-    caller = Caller::verified(std::move(*identity));
+    verified = Caller::verified(std::move(*identity));
   }
+  const Caller& caller = verified ? *verified : kAnyone;
   try {
     if (allow_async && match.async_handler != nullptr) {
       return (*match.async_handler)(request, match.params, caller, [answer](Response response) {

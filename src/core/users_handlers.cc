@@ -41,10 +41,9 @@ Response invalid_user_id() {
   return error_response(400, "userId must be 1-128 characters of A-Z a-z 0-9 . _ -");
 }
 
-// The 403 when `caller` may not act on the user `user_id` (a valid id), else nullopt.
-std::optional<Response> forbidden(const Caller& caller, std::string_view user_id) {
-  if (caller.owns_or_administers(user_id)) return std::nullopt;
-  if (!caller.admin() && !is_valid_id(caller.subject())) {
+// The 403 for a caller that may not act on a user (!caller.owns_or_administers(userId)).
+Response forbidden(const Caller& caller) {
+  if (!is_valid_id(caller.subject())) {
     return error_response(403, "Your token's subject is not a valid userId, so it owns no user");
   }
   return error_response(403, "You may only act on your own user");
@@ -87,8 +86,8 @@ std::expected<Item, Response> UsersHandlers::new_user(const Request& request,
   if (!user_id->is_string()) return std::unexpected(error_response(400, "userId must be a string"));
   if (!is_valid_id(user_id->get_string())) return std::unexpected(invalid_user_id());
   if (auto bad = check_editable_fields(*body)) return std::unexpected(std::move(*bad));
-  if (auto refused = forbidden(caller, user_id->get_string())) {
-    return std::unexpected(std::move(*refused));
+  if (!caller.owns_or_administers(user_id->get_string())) {
+    return std::unexpected(forbidden(caller));
   }
 
   const std::int64_t now = clock_.now_seconds();
@@ -113,7 +112,7 @@ Response UsersHandlers::create_response(StoreResult<PutResult> put) {
 
 Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
-  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
+  if (!caller.owns_or_administers(user_id)) return forbidden(caller);
   auto item = users_.get(user_id);
   if (!item) return store_failure_response(item.error());
   if (!*item) return error_response(404, "User not found");
@@ -138,7 +137,7 @@ Response UsersHandlers::update(std::string_view user_id, const Request& request,
     return error_response(400, "At least one of email, name, department is required");
   }
   if (auto bad = check_editable_fields(*body)) return std::move(*bad);
-  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
+  if (!caller.owns_or_administers(user_id)) return forbidden(caller);
 
   ItemUpdate update{std::move(*body), {}};
   update.set["updatedAt"] = clock_.now_seconds();
@@ -150,7 +149,7 @@ Response UsersHandlers::update(std::string_view user_id, const Request& request,
 
 Response UsersHandlers::remove(std::string_view user_id, const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
-  if (auto refused = forbidden(caller, user_id)) return std::move(*refused);
+  if (!caller.owns_or_administers(user_id)) return forbidden(caller);
   auto removed = users_.remove(user_id);
   if (!removed) return store_failure_response(removed.error());
   if (!*removed) return error_response(404, "User not found");
