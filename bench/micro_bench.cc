@@ -325,13 +325,12 @@ struct TokenWorld {
     rsa_keys = *sbapi::auth::parse_jwks(
         sbapi::auth::testing::jwks({sbapi::auth::testing::public_jwk(rsa.get(), "rsa")}));
     const auto rules = sbapi::auth::LocalIssuer::rules();
-    rs256_token = sbapi::auth::testing::signed_token(
-        {{"alg", "RS256"}, {"kid", "rsa"}},
-        {{"iss", rules.issuer},
-         {"aud", rules.audiences.front()},
-         {"sub", "user-000123"},
-         {"exp", clock.now_seconds() + 3600}},
-        sbapi::auth::JwsAlgorithm::kRs256, rsa.get());
+    rs256_token = sbapi::auth::testing::signed_token({{"alg", "RS256"}, {"kid", "rsa"}},
+                                                     {{"iss", rules.issuer},
+                                                      {"aud", rules.audiences.front()},
+                                                      {"sub", "user-000123"},
+                                                      {"exp", clock.now_seconds() + 3600}},
+                                                     sbapi::auth::JwsAlgorithm::kRs256, rsa.get());
   }
 };
 

@@ -174,7 +174,8 @@ std::expected<VerifiedJwt, TokenRejection> verify_jwt(std::string_view token, co
   if (!groups) return std::unexpected(reject(reason::kMalformed));
   VerifiedJwt out;
   out.identity.subject = std::string(subject->get_string());
-  out.identity.admin = !rules.claims.admin_group.empty() && is_one_of(rules.claims.admin_group, *groups);
+  out.identity.admin =
+      !rules.claims.admin_group.empty() && is_one_of(rules.claims.admin_group, *groups);
   out.identity.groups = std::move(*groups);
   out.expires_at = *exp;
   return out;

@@ -55,12 +55,12 @@ inline constexpr std::string_view kSubject = "subject";
 }  // namespace reason
 
 struct JwtRules {
-  std::string issuer;                           // "iss" must equal it exactly
-  std::vector<std::string> audiences;           // "aud" (or else "client_id") must name one of them
+  std::string issuer;                  // "iss" must equal it exactly
+  std::vector<std::string> audiences;  // "aud" (or else "client_id") must name one of them
   // claims.subject → Identity::subject; claims.groups (absent, a string or strings) →
   // Identity::groups; claims.admin_group → Identity::admin (empty: nobody is an admin).
   IdentityClaims claims;
-  std::chrono::seconds leeway{60};              // clock skew allowed on exp and nbf
+  std::chrono::seconds leeway{60};  // clock skew allowed on exp and nbf
 };
 
 struct VerifiedJwt {

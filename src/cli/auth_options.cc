@@ -1,7 +1,7 @@
 #include "cli/auth_options.h"
 
-#include <CLI/CLI.hpp>
 #include <arpa/inet.h>
+#include <CLI/CLI.hpp>
 
 #include <array>
 

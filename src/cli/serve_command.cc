@@ -85,7 +85,7 @@ int run_serve_aws(const ServeOptions& options) {
               {{"host", options.host},
                {"port", *port},
                {"backend", "aws"},
-              {"auth", auth->mode},
+               {"auth", auth->mode},
                {"maxConnections", limits.max_connections},
                {"fdLimit", limits.fd_limit}});
     server.run();
@@ -202,7 +202,7 @@ int run_serve(const ServeOptions& options) {
               {{"host", options.host},
                {"port", *port},
                {"backend", "local"},
-              {"auth", auth->mode},
+               {"auth", auth->mode},
                {"maxConnections", limits.max_connections},
                {"fdLimit", limits.fd_limit}});
     server.run();

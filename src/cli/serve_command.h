@@ -18,9 +18,9 @@
 // Every option also reads an SBAPI_* environment variable (the flag wins). Runs until SIGINT
 // or SIGTERM, then stops gracefully and returns 0; a start-up failure (database cannot be opened,
 // address cannot be bound) is one line on stderr and returns 1. Logs are JSON lines on stdout:
-// {"msg":"listening","host":…,"port":…,"backend":…,"auth":…,"maxConnections":…,"fdLimit":…} once bound
-// (with --port 0, the port actually chosen), one line per request, and {"msg":"stopped"} after
-// the database is closed.
+// {"msg":"listening","host":…,"port":…,"backend":…,"auth":…,"maxConnections":…,"fdLimit":…} once
+// bound (with --port 0, the port actually chosen), one line per request, and {"msg":"stopped"}
+// after the database is closed.
 //
 // File descriptors: the soft RLIMIT_NOFILE is raised to the hard one at start (systemd's default
 // soft limit is 1024), and --max-connections defaults to (that limit − 64) ÷ 2: a connection may

@@ -94,14 +94,14 @@ TEST_F(ApiAuthTest, OffByDefaultEveryRouteIsOpenAndAssetsHaveNoOwner) {
 
 TEST_F(ApiAuthTest, WithoutATokenEveryProtectedRouteIs401WithABearerChallenge) {
   api->require_tokens(verifier);
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/users"},
-           {"GET", "/users/u1"},
-           {"PUT", "/users/u1"},
-           {"DELETE", "/users/u1"},
-           {"POST", "/assets"},
-           {"GET", "/assets/a1"},
-           {"GET", "/assets/a1/download"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/users"},
+                                                        {"GET", "/users/u1"},
+                                                        {"PUT", "/users/u1"},
+                                                        {"DELETE", "/users/u1"},
+                                                        {"POST", "/assets"},
+                                                        {"GET", "/assets/a1"},
+                                                        {"GET", "/assets/a1/download"}}) {
     const Response r = call(method, path, "", "{}");
     EXPECT_EQ(r.status, 401) << method << " " << path;
     ASSERT_NE(r.header("www-authenticate"), nullptr);
@@ -140,7 +140,8 @@ TEST_F(ApiAuthTest, ABadTokenIs401InvalidTokenAndNothingIsWritten) {
 TEST_F(ApiAuthTest, TheSchemeIsCaseInsensitiveAndOtherSchemesAreNoToken) {
   api->require_tokens(verifier);
   ASSERT_EQ(create_user("alice", "alice-token").status, 201);
-  for (const char* header : {"bearer alice-token", "BEARER   alice-token", "Bearer alice-token  "}) {
+  for (const char* header :
+       {"bearer alice-token", "BEARER   alice-token", "Bearer alice-token  "}) {
     Request r{"GET", "/users/alice", "", {{"authorization", header}}, ""};
     EXPECT_EQ(api->handle(r).status, 200) << header;
   }

@@ -19,9 +19,8 @@ bool is_client_field(std::string_view name) {
 
 // Fields the server sets; naming one is a clearer mistake than an unknown field.
 bool is_server_field(std::string_view name) {
-  for (std::string_view f :
-       {"s3Key", "s3Bucket", "status", "createdAt", "ttl", "size", "etag", "uploadedAt",
-        "ownerId"}) {
+  for (std::string_view f : {"s3Key", "s3Bucket", "status", "createdAt", "ttl", "size", "etag",
+                             "uploadedAt", "ownerId"}) {
     if (f == name) return true;
   }
   return false;

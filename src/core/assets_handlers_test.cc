@@ -34,7 +34,9 @@ class AssetsHandlersTest : public ::testing::Test {
         clock);
     handlers = std::make_unique<AssetsHandlers>(*table, *objects, clock);
   }
-  Response create(std::string body) { return handlers->create(body_request(std::move(body)), anyone); }
+  Response create(std::string body) {
+    return handlers->create(body_request(std::move(body)), anyone);
+  }
 
   const Caller anyone = Caller::anyone();
   FixedClock clock{kNow};

@@ -13,9 +13,8 @@ bool is_token68_char(char c) {
 
 bool is_token68(std::string_view text) {
   const auto body_end = std::find_if_not(text.begin(), text.end(), is_token68_char);
-  return body_end != text.begin() && std::all_of(body_end, text.end(), [](char c) {
-           return c == '=';
-         });
+  return body_end != text.begin() &&
+         std::all_of(body_end, text.end(), [](char c) { return c == '='; });
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -37,7 +36,8 @@ BearerToken bearer_token(const Request& request) {
   if (value == nullptr) return {};
   std::string_view credentials = *value;
   const auto space = credentials.find(' ');
-  if (!iequals(credentials.substr(0, space), "Bearer")) return {BearerToken::Kind::kOtherScheme, {}};
+  if (!iequals(credentials.substr(0, space), "Bearer"))
+    return {BearerToken::Kind::kOtherScheme, {}};
   if (space == std::string_view::npos) return {BearerToken::Kind::kMalformed, {}};
   credentials.remove_prefix(space);
   while (!credentials.empty() && credentials.front() == ' ') credentials.remove_prefix(1);

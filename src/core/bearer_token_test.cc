@@ -27,9 +27,8 @@ TEST(BearerTokenTest, TellsAbsentOtherSchemeRepeatedAndMalformedApart) {
   EXPECT_EQ(of({"Bearerx abc"}).kind, BearerToken::Kind::kOtherScheme);
   EXPECT_EQ(of({""}).kind, BearerToken::Kind::kOtherScheme);
   EXPECT_EQ(of({"Bearer a", "Bearer a"}).kind, BearerToken::Kind::kRepeated);
-  for (const char* value :
-       {"Bearer", "Bearer ", "Bearer =abc", "Bearer a=b", "Bearer a b", "Bearer a\tb",
-        "Bearer a,b", "Bearer \xc3\xa4", "Bearer \"abc\""}) {
+  for (const char* value : {"Bearer", "Bearer ", "Bearer =abc", "Bearer a=b", "Bearer a b",
+                            "Bearer a\tb", "Bearer a,b", "Bearer \xc3\xa4", "Bearer \"abc\""}) {
     EXPECT_EQ(of({value}).kind, BearerToken::Kind::kMalformed) << value;
   }
 }

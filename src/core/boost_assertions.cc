@@ -32,8 +32,8 @@ bool is_known_false(std::string_view expr, std::string_view file) {
 
 namespace boost {
 
-void assertion_failed_msg(char const* expr, char const* msg, char const* function,
-                          char const* file, long line) {
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file,
+                          long line) {
   if (is_known_false(expr, file)) return;
   std::fprintf(stderr, "%s:%ld: %s: Assertion `%s' failed%s%s\n", file, line, function, expr,
                msg != nullptr ? ": " : ".", msg != nullptr ? msg : "");

@@ -33,8 +33,9 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      },
      [](const RouteTargets& t) -> AsyncHandler {
-       return [u = t.users](const Request& r, const PathParams&, const Caller& c,
-                            Respond respond) { u->create_async(r, c, std::move(respond)); };
+       return [u = t.users](const Request& r, const PathParams&, const Caller& c, Respond respond) {
+         u->create_async(r, c, std::move(respond));
+       };
      }},
     {"GET", "/users/{id}", "getUser", G::kUsers, S::kEverywhere, false, "Read a user",
      [](const RouteTargets& t) -> Handler {

@@ -34,8 +34,7 @@ class PathParams {
 using Handler = std::function<Response(const Request&, const PathParams&, const Caller&)>;
 // A handler that may answer later, on another thread: it calls `respond` exactly once.
 using Respond = std::function<void(Response)>;
-using AsyncHandler =
-    std::function<void(const Request&, const PathParams&, const Caller&, Respond)>;
+using AsyncHandler = std::function<void(const Request&, const PathParams&, const Caller&, Respond)>;
 
 struct Route {
   std::string method;

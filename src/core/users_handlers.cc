@@ -66,7 +66,7 @@ void UsersHandlers::create_async(const Request& request, const Caller& caller, R
 }
 
 std::expected<Item, Response> UsersHandlers::new_user(const Request& request,
-                                                     const Caller& caller) const {
+                                                      const Caller& caller) const {
   auto body = parse_object_body(request);
   if (!body) return std::unexpected(std::move(body.error()));
 
@@ -120,7 +120,7 @@ Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
 }
 
 Response UsersHandlers::update(std::string_view user_id, const Request& request,
-                              const Caller& caller) {
+                               const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
   auto body = parse_object_body(request);
   if (!body) return std::move(body.error());

@@ -29,7 +29,9 @@ class UsersHandlersTest : public ::testing::Test {
     table = std::move(*SqliteTable::open(*db, users_schema(), clock));
     handlers = std::make_unique<UsersHandlers>(*table, clock);
   }
-  Response create(std::string body) { return handlers->create(body_request(std::move(body)), anyone); }
+  Response create(std::string body) {
+    return handlers->create(body_request(std::move(body)), anyone);
+  }
   Response update(std::string_view id, std::string body) {
     return handlers->update(id, body_request(std::move(body)), anyone);
   }

@@ -60,8 +60,8 @@ std::optional<Identity> authorizer_identity(const json::object& event, EventKind
       }
     }
   }
-  identity.admin = std::find(identity.groups.begin(), identity.groups.end(),
-                             claims.admin_group) != identity.groups.end();
+  identity.admin = std::find(identity.groups.begin(), identity.groups.end(), claims.admin_group) !=
+                   identity.groups.end();
   return identity;
 }
 

@@ -54,12 +54,12 @@ TEST(AuthorizerClaimsTest, AJsonArrayAndOtherClaimNames) {
 }
 
 TEST(AuthorizerClaimsTest, NoClaimsOrNoSubjectIsNoIdentity) {
-  for (const char* event : {R"({})", R"({"requestContext":{}})",
-                            R"({"requestContext":{"authorizer":{}}})",
-                            R"({"requestContext":{"authorizer":{"claims":{}}}})",
-                            R"({"requestContext":{"authorizer":{"claims":{"sub":""}}}})",
-                            R"({"requestContext":{"authorizer":{"claims":{"sub":5}}}})",
-                            R"({"requestContext":{"authorizer":{"claims":"sub"}}})"}) {
+  for (const char* event :
+       {R"({})", R"({"requestContext":{}})", R"({"requestContext":{"authorizer":{}}})",
+        R"({"requestContext":{"authorizer":{"claims":{}}}})",
+        R"({"requestContext":{"authorizer":{"claims":{"sub":""}}}})",
+        R"({"requestContext":{"authorizer":{"claims":{"sub":5}}}})",
+        R"({"requestContext":{"authorizer":{"claims":"sub"}}})"}) {
     EXPECT_FALSE(identity_of(event, EventKind::kApiGatewayV1)) << event;
   }
   // A v2 event's claims are under `jwt`; the v1 place does not count for it.

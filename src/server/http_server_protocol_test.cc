@@ -162,10 +162,10 @@ TEST_F(HttpServerTest, ChunkedBodyWithTrailerFieldsGets400AndNothingIsStored) {
   std::ostringstream size;
   size << std::hex << body.size();
   Client client(port_);
-  ASSERT_TRUE(client.send(
-      "POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n" +
-      size.str() + "\r\n" + body + "\r\n0\r\nHost: elsewhere\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n" +
+                  size.str() + "\r\n" + body + "\r\n0\r\nHost: elsewhere\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 400);
@@ -205,9 +205,9 @@ TEST_F(HttpServerTest, EmptyChunkedBodyArrivingInPiecesIsRead) {
 TEST_F(HttpServerTest, EndlessTrailerSectionGets431) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   Client client(port_);
-  ASSERT_TRUE(client.send(
-      "POST /users HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "0\r\nX-Padding: "));
+  ASSERT_TRUE(
+      client.send("POST /users HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0\r\nX-Padding: "));
   const std::string padding(16 * 1024, 'a');
   // Twice the limit: without it the server would wait for the section's end, and no answer come.
   for (std::size_t sent = 0; sent < 2 * kReadBufferLimit; sent += padding.size()) {
