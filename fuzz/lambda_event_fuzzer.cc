@@ -3,7 +3,8 @@
 // The input is an invocation payload. It goes through `EventHandler::handle` with an Api over
 // in-memory tables (users u1, assets a1 pending and a2 uploaded: fuzz_support.h) that also takes
 // S3 events; when it is a JSON object, also straight through `classify`, `parse_api_v1`,
-// `parse_api_v2` and `parse_s3` (whatever its kind), and its text through `base64_decode` and
+// `parse_api_v2`, `parse_s3` and `authorizer_identity` (v1 and v2 claims; whatever its kind),
+// and its text through `base64_decode` and
 // `decode_s3_key`.
 //
 // Checks, besides ASan/UBSan reports:
@@ -12,10 +13,12 @@
 //   - an API event's response is a JSON object in its event's format, with an integer statusCode
 //     that is never 5xx (memory tables do not fail) and a body that is a JSON object;
 //   - an S3 event's response is JSON: {"records":[{key, result}]}, one per record;
-//   - the decoders never grow their input.
+//   - the decoders never grow their input;
+//   - an identity read from authorizer claims has a non-empty subject, and no empty group.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -23,6 +26,7 @@
 #include <string_view>
 
 #include "fuzz_support.h"
+#include "lambda/authorizer_claims.h"
 #include "lambda/event_handler.h"
 #include "lambda/events.h"
 
@@ -81,6 +85,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)lambda::parse_api_v1(*object);
         (void)lambda::parse_api_v2(*object);
         records = lambda::parse_s3(*object).size();
+        for (const auto claims_kind :
+             {lambda::EventKind::kApiGatewayV1, lambda::EventKind::kHttpApiV2}) {
+          const auto identity = lambda::authorizer_identity(*object, claims_kind, {});
+          if (identity && identity->subject.empty()) fail("an identity with no subject", payload);
+          if (identity && std::any_of(identity->groups.begin(), identity->groups.end(),
+                                      [](const std::string& g) { return g.empty(); })) {
+            fail("an empty group", payload);
+          }
+        }
       }
     }
   }
