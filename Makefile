@@ -77,7 +77,7 @@ bench-baseline: bench-build
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= http_head_fuzzer json_body_fuzzer presigned_url_fuzzer lambda_event_fuzzer \
-	dynamo_cursor_fuzzer jwt_fuzzer
+	dynamo_cursor_fuzzer jwt_fuzzer page_token_fuzzer
 FUZZ_ARGS ?=
 
 fuzz-build:

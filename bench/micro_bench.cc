@@ -93,7 +93,7 @@ class FixedItemTable final : public sbapi::Table {
     return item_;
   }
   StoreResult<bool> remove(std::string_view /*key*/) override { return true; }
-  StoreResult<sbapi::Page> query(const sbapi::IndexQuery& /*q*/) override { return {}; }
+  StoreResult<sbapi::ListPage> list(const sbapi::ListQuery& /*q*/) override { return {}; }
   StoreResult<sbapi::Page> scan(const sbapi::ScanRequest& /*r*/) override { return {}; }
 
  private:

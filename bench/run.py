@@ -10,6 +10,8 @@ Steps (bench/README.md explains each row and how to read it):
   2. nginx (Debian) from a temp config, 2 workers, a fixed 150-byte JSON: wrk GET  [reference]
   3. `sbapi serve` (Release, temp data dir, --threads 2, logs to /dev/null), 10,000 users
      preloaded: wrk GET random existing ids, GET of a missing id, POST unique ids; RSS idle/after;
+     then GET with auth off and with a token (--auth local), each on a fresh server; then, on
+     --auth local, 10,000 assets POSTed with one owner's token and wrk GET /assets?limit=25;
   4. nginx again, so the reference brackets sbapi (the ratio uses the mean of both runs);
   5. cold start and size of build/lambda/bootstrap.zip (`make package`; never built here): the
      package test's own measurement (tests/package/test_package.py, test_cold_start), run as a
@@ -33,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import instructions
@@ -47,6 +50,7 @@ T_CORE = "≤ 5 µs"
 T_RSS = "≤ 30 MiB"
 T_COLD = "≤ 10 ms, peak RSS ≤ 10 MiB"
 T_ZIP = "≤ 3 MB"
+T_LIST = "≥ 0.3 × nginx (issue 17)"
 
 NOT_BUILT = "packaged bootstrap not built yet: run `make package`"
 ZIP_PATH = instructions.ZIP_PATH
@@ -388,23 +392,102 @@ def run_sbapi(opts, tmp_parent):
             raise RuntimeError("sbapi exited during the load (%s)" % proc.returncode)
         stop(proc, signal.SIGTERM)
         # The same GET with authentication on (--auth local, an admin's token: every preloaded
-        # user may be read), on the same data, right after the run without it.
+        # user may be read) against the same GET with it off, as a pair: each on a server started
+        # afresh on the same data (same cold item cache), one right after the other.
         token = subprocess.run([binary, "token", "--sub", "bench-admin", "--group", "admin",
                                 "--data-dir", data_dir], capture_output=True, text=True,
                                check=True, env=env).stdout.strip()
-        log("sbapi: " + " ".join(cmd + ["--auth", "local"]) + " >/dev/null")
-        proc = start(cmd + ["--auth", "local"], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, env=env)
-        wait_http(port, "/health", proc)
-        out["get_token"] = run_wrk(base, "get_existing.lua", [opts.users], opts, tmp_parent,
-                                   "sbapi-get-token", proc.pid,
-                                   headers=["Authorization: Bearer " + token])
-        if out["get_token"]["errors"].get("status"):
-            raise RuntimeError("GET with a token got non-2xx answers: %s" % out["get_token"])
+        for name, extra, headers in (("get_auth_off", [], []),
+                                     ("get_token", ["--auth", "local"],
+                                      ["Authorization: Bearer " + token])):
+            log("sbapi: " + " ".join(cmd + extra) + " >/dev/null")
+            proc = start(cmd + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=env)
+            wait_http(port, "/health", proc)
+            out[name] = run_wrk(base, "get_existing.lua", [opts.users], opts, tmp_parent,
+                                "sbapi-" + name.replace("_", "-"), proc.pid, headers=headers)
+            if out[name]["errors"].get("status"):
+                raise RuntimeError("%s got non-2xx answers: %s" % (name, out[name]))
+            stop(proc, signal.SIGTERM)
+        if opts.assets > 0:
+            proc = run_asset_listing(opts, tmp_parent, cmd, env, port, data_dir, out)
     finally:
         stop(proc, signal.SIGTERM)
         shutil.rmtree(data_dir, ignore_errors=True)
     return out
+
+
+def preload_assets(port, token, count, clients=16):
+    """POST /assets asset-00000 .. asset-<count-1> with `token` (so one owner has them all), from
+    `clients` keep-alive connections at once (the server group-commits concurrent writes).
+    Returns seconds. Through the API because an asset's owner comes from the caller's token."""
+    started = time.monotonic()
+    failures = []
+
+    def post_range(first):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            for i in range(first, count, clients):
+                body = json.dumps({"assetId": "asset-%05d" % i, "fileName": "f-%05d.bin" % i,
+                                   "contentType": "application/octet-stream"})
+                conn.request("POST", "/assets", body, {"Content-Type": "application/json",
+                                                       "Authorization": "Bearer " + token})
+                response = conn.getresponse()
+                answer = response.read()
+                if response.status != 201:
+                    failures.append("asset-%05d: %d %s" % (i, response.status, answer[:200]))
+                    return
+        except OSError as e:
+            failures.append("client %d: %s" % (first, e))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=post_range, args=(k,), daemon=True)
+               for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise RuntimeError("preloading assets failed: %s" % "; ".join(failures[:3]))
+    return time.monotonic() - started
+
+
+def run_asset_listing(opts, tmp_parent, cmd, env, port, data_dir, out):
+    """GET /assets?limit=25 with authentication on (issue 14's listing; issue 17's goal): the
+    server with `--auth local` on the same data dir, `opts.assets` assets created by POST /assets
+    with one non-admin subject's token, then wrk asks for that owner's first page with the same
+    token. Sets out["list_assets"] and out["assets_preload"]; returns the server's process."""
+    binary = cmd[0]
+    token = subprocess.run([binary, "token", "--sub", "bench-owner", "--data-dir", data_dir],
+                           capture_output=True, text=True, check=True, env=env).stdout.strip()
+    log("sbapi: " + " ".join(cmd + ["--auth", "local"]) + " >/dev/null")
+    proc = start(cmd + ["--auth", "local"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 env=env)
+    wait_http(port, "/health", proc)
+    seconds = preload_assets(port, token, opts.assets)
+    log("preloaded %d assets (owner bench-owner, POST /assets) in %.1f s" % (opts.assets, seconds))
+    out["assets_preload"] = {"assets": opts.assets, "seconds": seconds, "owner": "bench-owner"}
+    # The page wrk will ask for: full, the owner's, newest first, with a token to go on.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/assets?limit=25", headers={"Authorization": "Bearer " + token})
+    response = conn.getresponse()
+    page = json.loads(response.read())
+    conn.close()
+    items = page.get("items") or []
+    limit = min(25, opts.assets)
+    if (response.status != 200 or len(items) != limit
+            or any(item.get("ownerId") != "bench-owner" for item in items)
+            or (page.get("nextToken") is None) != (opts.assets <= 25)):
+        raise RuntimeError("GET /assets?limit=25 answered %d with %d items (expected %d of "
+                           "bench-owner's), nextToken %r" % (response.status, len(items), limit,
+                                                             page.get("nextToken")))
+    out["list_assets"] = run_wrk("http://127.0.0.1:%d/assets?limit=25" % port, None, [], opts,
+                                 tmp_parent, "sbapi-list-assets", proc.pid,
+                                 headers=["Authorization: Bearer " + token])
+    if out["list_assets"]["errors"].get("status"):
+        raise RuntimeError("GET /assets?limit=25 got non-2xx answers: %s" % out["list_assets"])
+    return proc
 
 
 # ---- 5. cold start of the packaged bootstrap -----------------------------------------------
@@ -525,11 +608,25 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None, icounts=None, basel
             unit="req/s", met=rp >= 0.25, ratio_value=rp, **cpu_fields(p))
         t = http.get("get_token")
         if t is not None:
-            rt = t["rps"] / g["rps"]
+            # Against its pair: the auth-off GET on a server restarted just before it.
+            off = http.get("get_auth_off", g)
+            rt = t["rps"] / off["rps"]
+            cpu_ratio = (t["cpu_us_per_request"] / off["cpu_us_per_request"]
+                         if t.get("cpu_us_per_request") and off.get("cpu_us_per_request") else None)
             row("GET /users/{id} with a valid token (--auth local)", http_value(t), "≥ 0.9 × auth off",
-                "%.2f × auth off, %.2f × nginx: %s" % (rt, t["rps"] / nginx_rps, verdict(rt >= 0.9)),
+                "%.2f × auth off (%s req/s%s), %.2f × nginx: %s" % (
+                    rt, fmt_rate(off["rps"]),
+                    ", CPU %.2f ×" % cpu_ratio if cpu_ratio else "",
+                    t["rps"] / nginx_rps, verdict(rt >= 0.9)),
                 key="http_get_token", number=t["rps"], unit="req/s", met=rt >= 0.9,
                 ratio_value=rt, **cpu_fields(t))
+        la = http.get("list_assets")
+        if la is not None:
+            rl = la["rps"] / nginx_rps
+            row("GET /assets?limit=25 req/s (%s assets, --auth local)" % fmt_rate(
+                http["assets_preload"]["assets"]), http_value(la), T_LIST,
+                "%.2f × nginx: %s" % (rl, verdict(rl >= 0.3)), key="http_list_assets",
+                number=la["rps"], unit="req/s", met=rl >= 0.3, ratio_value=rl, **cpu_fields(la))
         row("GET /users/{missing} req/s (404)", http_value(m), "—",
             "%.2f × nginx" % (m["rps"] / nginx_rps), key="http_get_missing", number=m["rps"],
             unit="req/s", ratio_value=m["rps"] / nginx_rps, **cpu_fields(m))
@@ -683,6 +780,8 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--server-threads", type=int, default=2)
     ap.add_argument("--users", type=int, default=10000)
+    ap.add_argument("--assets", type=int, default=10000,
+                    help="assets preloaded for GET /assets?limit=25 (0: no listing row)")
     ap.add_argument("--repetitions", type=int, default=5, help="micro-benchmark repetitions")
     ap.add_argument("--skip-micro", action="store_true")
     ap.add_argument("--skip-http", action="store_true")
@@ -735,6 +834,7 @@ def main():
         "settings": {"wrk": "-t%d -c%d -d%ds --latency" % (opts.wrk_threads, opts.connections,
                                                             opts.duration),
                      "server_threads": opts.server_threads, "users": opts.users,
+                     "assets": opts.assets,
                      "micro_repetitions": opts.repetitions,
                      "instruction_calls": instructions.CALLS,
                      "instruction_runs": opts.instruction_runs},
@@ -795,7 +895,9 @@ def main():
     report["written_baseline"] = written_baseline
     notes = []
     if http:
-        for key in ("get", "post"):
+        for key in ("get", "post", "list_assets"):
+            if key not in http:
+                continue
             errs = {k: v for k, v in http[key]["errors"].items() if v}
             if errs:
                 notes.append("wrk %s: %s (timeout = no answer within wrk's 2 s)" % (
@@ -817,8 +919,9 @@ def main():
         b.get("CMAKE_CXX_FLAGS_RELEASE"), b.get("CMAKE_INTERPROCEDURAL_OPTIMIZATION", "OFF"),
         report["machine"]["loadavg_start"], report["machine"]["loadavg_end"], report["seconds"]))
     if http:
-        print("wrk %s; sbapi serve --threads %d; %d users preloaded" % (
-            report["settings"]["wrk"], opts.server_threads, opts.users))
+        print("wrk %s; sbapi serve --threads %d; %d users preloaded%s" % (
+            report["settings"]["wrk"], opts.server_threads, opts.users,
+            "; %d assets of one owner for GET /assets" % opts.assets if opts.assets else ""))
     if micro:
         print("micro: median of %d, ns/op" % opts.repetitions)
     if icounts:

@@ -1,20 +1,14 @@
 #include "auth/local_issuer.h"
 
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <boost/json/serialize.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <random>
-#include <system_error>
 #include <utility>
 
 #include "auth/jws.h"
 #include "core/base64.h"
+#include "core/private_file.h"
 
 namespace sbapi::auth {
 namespace {
@@ -24,66 +18,12 @@ namespace json = boost::json;
 
 constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 
-std::string errno_text() { return std::strerror(errno); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// `auth/` under the data dir, created 0700 (or narrowed to it); it must be a real directory.
-std::expected<fs::path, std::string> auth_dir(const fs::path& data_dir) {
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) return std::unexpected("cannot create " + data_dir.string() + ": " + ec.message());
-  fs::path dir = data_dir / "auth";
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return std::unexpected("cannot create " + dir.string() + ": " + errno_text());
-  }
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
-    return std::unexpected("cannot inspect " + dir.string() + ": " + errno_text());
-  }
-  if (!S_ISDIR(st.st_mode)) return std::unexpected(dir.string() + " is not a directory");
-  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
-    return std::unexpected("cannot make " + dir.string() + " private: " + errno_text());
-  }
-  return dir;
-}
-
 // The private key of a PEM file, or nullopt when there is no such file.
 std::expected<std::optional<PkeyPtr>, std::string> read_key(const fs::path& path) {
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return std::optional<PkeyPtr>();
-    return std::unexpected("cannot open " + path.string() + ": " + errno_text());
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return std::unexpected(path.string() + " is not a regular file");
-  }
-  if ((st.st_mode & 077) != 0 && ::fchmod(fd.get(), 0600) != 0) {
-    return std::unexpected("cannot make " + path.string() + " private: " + errno_text());
-  }
-  std::string pem(kMaxKeyFileBytes, '\0');
-  std::size_t size = 0;
-  while (size < pem.size()) {
-    const ssize_t n = ::read(fd.get(), pem.data() + size, pem.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::unexpected("cannot read " + path.string() + ": " + errno_text());
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  const BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(size)));
+  auto pem = read_private_file(path, kMaxKeyFileBytes);
+  if (!pem) return std::unexpected(pem.error());
+  if (!*pem) return std::optional<PkeyPtr>();
+  const BioPtr bio(BIO_new_mem_buf((*pem)->data(), static_cast<int>((*pem)->size())));
   PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) return std::unexpected(path.string() + " does not hold a PEM private key");
   return std::optional<PkeyPtr>(std::move(key));
@@ -100,46 +40,13 @@ std::expected<std::string, std::string> to_pem(EVP_PKEY* key) {
   return std::string(data, static_cast<std::size_t>(length));
 }
 
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 // A new key at `path`, unless another process put one there first (then theirs stays).
-std::expected<void, std::string> create_key(const fs::path& dir, const fs::path& path) {
+std::expected<void, std::string> create_key(const fs::path& path) {
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return std::unexpected("OpenSSL cannot generate a P-256 key");
   const auto pem = to_pem(key.get());
   if (!pem) return std::unexpected(pem.error());
-  std::random_device random;
-  const fs::path temp = dir / (path.filename().string() + ".tmp-" + std::to_string(::getpid()) +
-                               "-" + std::to_string(random()));
-  {
-    const Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (fd.get() < 0) {
-      return std::unexpected("cannot create " + temp.string() + ": " + errno_text());
-    }
-    if (!write_all(fd.get(), *pem) || ::fsync(fd.get()) != 0) {
-      const std::string why = errno_text();
-      ::unlink(temp.c_str());
-      return std::unexpected("cannot write " + temp.string() + ": " + why);
-    }
-  }
-  // link(2), unlike rename(2), fails when the name exists: the first key to land is the key.
-  const int linked = ::link(temp.c_str(), path.c_str());
-  const int link_errno = errno;
-  ::unlink(temp.c_str());
-  if (linked != 0 && link_errno != EEXIST) {
-    return std::unexpected("cannot create " + path.string() + ": " + std::strerror(link_errno));
-  }
-  const Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() >= 0) ::fsync(dir_fd.get());  // the new name survives a crash
-  return {};
+  return create_private_file(path, *pem);
 }
 
 // The base64url affine coordinate `name` (OSSL_PKEY_PARAM_EC_PUB_X/Y) of a P-256 key.
@@ -166,12 +73,12 @@ LocalIssuer::LocalIssuer(PkeyPtr key, std::string x, std::string y, fs::path key
 }
 
 std::expected<LocalIssuer, std::string> LocalIssuer::open(const fs::path& data_dir) {
-  const auto dir = auth_dir(data_dir);
+  const auto dir = private_directory(data_dir / "auth");
   if (!dir) return std::unexpected(dir.error());
   const fs::path path = *dir / "token-signing-key.pem";
   auto key = read_key(path);
   if (key && !*key) {
-    if (auto created = create_key(*dir, path); !created) return std::unexpected(created.error());
+    if (auto created = create_key(path); !created) return std::unexpected(created.error());
     key = read_key(path);  // ours, or the one another process linked first
   }
   if (!key) return std::unexpected(key.error());

@@ -46,8 +46,13 @@ CLI::App* add_create_tables_command(CLI::App& app, CreateTablesOptions& options)
       "ASSETS_TABLE_NAME, ASSETS_BUCKET_NAME from the environment.");
   cmd->add_flag("--no-bucket", options.no_bucket,
                 "Do not create the bucket (on AWS the SAM template creates it)");
+  cmd->add_flag("--migrate", options.migrate,
+                "Give the items of existing tables the attributes the indexes need, then add\n"
+                "missing indexes one at a time (docs/deploy.md, \"Migrating the indexes\");\n"
+                "safe to run again");
   cmd->add_option("--timeout-seconds", options.timeout_seconds,
-                  "How long to wait for each table to become ACTIVE")
+                  "How long to wait for each table (with --migrate: each new index) to become "
+                  "ACTIVE")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   return cmd;
@@ -62,11 +67,18 @@ int run_create_tables(const CreateTablesOptions& options) {
 
   aws::EnsureTableOptions ensure;
   ensure.timeout = std::chrono::seconds(options.timeout_seconds);
+  ensure.migrate = options.migrate;
   for (const TableSchema* schema : {&backend->users_schema, &backend->assets_schema}) {
+    ensure.progress = [&](const std::string& line) {
+      std::printf("table %s: %s\n", schema->name.c_str(), line.c_str());
+      std::fflush(stdout);
+    };
     auto result = aws::ensure_table(*backend->dynamodb, *schema, ensure);
     if (!result) return failure("table " + schema->name + ": " + result.error().detail);
     std::printf("table %s: %s\n", schema->name.c_str(),
-                result->created ? "created" : "already exists");
+                result->created                 ? "created"
+                : result->added_indexes.empty() ? "already exists"
+                                                : "indexes added");
     if (const std::string ttl = ttl_line(*result, *schema); !ttl.empty()) {
       std::printf("table %s: %s\n", schema->name.c_str(), ttl.c_str());
     }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -12,6 +13,7 @@
 
 #include "adapters/aws/aws_backend.h"
 #include "adapters/local/local_backend.h"
+#include "core/page_token_secret_file.h"
 #include "core/request_id.h"
 #include "lambda/runtime.h"
 
@@ -47,6 +49,17 @@ std::expected<std::unique_ptr<lambda::FunctionHost>, std::string> make_local_fun
   // SBAPI_AUTH=gateway as on Lambda: the event's authorizer claims say who the caller is.
   auto auth = lambda::parse_function_auth(aws::process_environment());
   if (!auth) return std::unexpected(auth.error());
+  // Page tokens: SBAPI_PAGE_TOKEN_SECRET_ARN / _FILE as on Lambda, else the data dir's secret,
+  // as `sbapi serve` keeps it (so tokens of one are valid in the other).
+  if (set.users || set.assets) {
+    auto loader = lambda::page_token_secret_loader(aws::process_environment(), host->clock());
+    if (!loader) return std::unexpected(loader.error());
+    host->sign_page_tokens(*loader
+                               ? std::move(**loader)
+                               : page_token_secret_file(std::filesystem::path(options.data_dir) /
+                                                            std::string(kPageTokenSecretFileName),
+                                                        IfMissing::kCreate));
+  }
   auto storage = std::make_shared<LocalBackend>(std::move(*backend));
   host->serve(set, storage->users.get(), storage->assets.get(), storage->objects.get(), *auth);
   host->keep_alive(std::move(storage));

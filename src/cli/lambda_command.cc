@@ -18,7 +18,10 @@ CLI::App* add_lambda_command(CLI::App& app) {
       "Environment: AWS_LAMBDA_RUNTIME_API (host:port, set by Lambda); SBAPI_FUNCTION = users |\n"
       "assets | uploads | all (default all: users needs USERS_TABLE_NAME, assets needs\n"
       "ASSETS_TABLE_NAME and ASSETS_BUCKET_NAME, uploads needs ASSETS_TABLE_NAME); AWS_REGION,\n"
-      "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, [AWS_SESSION_TOKEN], [AWS_ENDPOINT_URL*].\n"
+      "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, [AWS_SESSION_TOKEN], [AWS_ENDPOINT_URL*];\n"
+      "the secret of listings' page tokens: [SBAPI_PAGE_TOKEN_SECRET_ARN] (Secrets Manager,\n"
+      "fetched on the first listing) or [SBAPI_PAGE_TOKEN_SECRET_FILE] (>= 32 bytes, mode 0600),\n"
+      "else one made for the process.\n"
       "A configuration error is posted to the Runtime API's init/error; exit code 1.");
 }
 

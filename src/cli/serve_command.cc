@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "core/asset_uploads.h"
 #include "core/buffered_access_log.h"
 #include "core/clock.h"
+#include "core/page_token_secret_file.h"
 #include "server/http_server.h"
 
 namespace sbapi {
@@ -56,19 +58,35 @@ ConnectionLimits connection_limits(const ServeOptions& options) {
   return {fds, options.max_connections > 0 ? options.max_connections : derived};
 }
 
-// --backend aws: DynamoDB tables and S3 presigning, nothing on the local disk.
+// The secret of listings' page tokens: an operator's file, or one kept in the data dir. Read on
+// the first listing request; checked here so that a bad file stops the start, not a request.
+std::expected<PageTokenSecretLoader, std::string> page_token_secret(const ServeOptions& options) {
+  PageTokenSecretLoader load =
+      options.page_token_secret_file.empty()
+          ? page_token_secret_file(
+                std::filesystem::path(options.data_dir) / std::string(kPageTokenSecretFileName),
+                IfMissing::kCreate)
+          : page_token_secret_file(options.page_token_secret_file, IfMissing::kFail);
+  if (auto secret = load(); !secret) return std::unexpected(secret.error().detail);
+  return load;
+}
+
+// --backend aws: DynamoDB tables and S3 presigning; on the local disk only the data dir's keys.
 int run_serve_aws(const ServeOptions& options) {
   {
     const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
     auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock);
     if (!auth) return startup_error(auth.error());
+    auto secret = page_token_secret(options);
+    if (!secret) return startup_error(secret.error());
     auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
     if (!backend) return startup_error("--backend aws: " + backend.error());
     BufferedAccessLog access_log(stdout);
     Api api(clock, access_log);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
+    api.sign_page_tokens(std::move(*secret));
     auth->apply(api);
     HttpServer server(api, access_log,
                       {.host = options.host,
@@ -128,6 +146,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
       ->envname("SBAPI_DATA_DIR")
       ->capture_default_str();
   serve
+      ->add_option("--page-token-secret-file", options.page_token_secret_file,
+                   "File whose text (>= 32 bytes) signs listings' nextToken; default "
+                   "<data-dir>/page-token-secret, created (0600) if missing")
+      ->envname("SBAPI_PAGE_TOKEN_SECRET_FILE");
+  serve
       ->add_option("--ttl-sweep-seconds", options.ttl_sweep_seconds,
                    "Seconds between deletions of expired items")
       ->envname("SBAPI_TTL_SWEEP_SECONDS")
@@ -159,6 +182,8 @@ int run_serve(const ServeOptions& options) {
     if (!store_config) return startup_error(store_config.error());
     auto backend = make_local_backend(options.data_dir, *store_config, clock);
     if (!backend) return startup_error(backend.error());
+    auto secret = page_token_secret(options);
+    if (!secret) return startup_error(secret.error());
     TtlSweeper sweeper({backend->users.get(), backend->assets.get()},
                        std::chrono::seconds(options.ttl_sweep_seconds));
 
@@ -181,6 +206,7 @@ int run_serve(const ServeOptions& options) {
     Api api(clock, access_log);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
+    api.sign_page_tokens(std::move(*secret));
     auth->apply(api);
     HttpServer server(api, access_log,
                       {.host = options.host,

@@ -48,6 +48,7 @@ struct ServeOptions {
   unsigned threads = 1;
   unsigned blocking_threads = 32;
   std::string data_dir = "./.data";
+  std::string page_token_secret_file;  // empty: <data-dir>/page-token-secret, made if missing
   unsigned ttl_sweep_seconds = 60;
   std::size_t max_connections = 0;  // 0: derived from the file-descriptor limit
   LocalStoreOptions store;

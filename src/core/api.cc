@@ -57,12 +57,12 @@ Api::Api(Table& users, const Clock& clock, AccessLog& log) : Api(clock, log) { s
 Api::~Api() = default;
 
 void Api::serve_users(Table& users) {
-  users_ = std::make_unique<UsersHandlers>(users, clock_);
+  users_ = std::make_unique<UsersHandlers>(users, clock_, page_tokens_);
   serve(RouteGroup::kUsers, {.users = users_.get()});
 }
 
 void Api::serve_assets(Table& assets, ObjectStore& objects) {
-  assets_ = std::make_unique<AssetsHandlers>(assets, objects, clock_);
+  assets_ = std::make_unique<AssetsHandlers>(assets, objects, clock_, page_tokens_);
   serve(RouteGroup::kAssets, {.assets = assets_.get()});
 }
 
@@ -120,9 +120,10 @@ Response Api::handle(const Request& request, const RequestContext& context) {
   return handle(request, route(request), context);
 }
 
-Response Api::handle(const Request& request, Router::Match match, const RequestContext& context) {
+Response Api::handle(const Request& request, const Router::Match& match,
+                     const RequestContext& context) {
   std::optional<Response> answer;
-  dispatch(request, std::move(match), context, /*allow_async=*/false,
+  dispatch(request, match, context, /*allow_async=*/false,
            [&answer](Response r) { answer = std::move(r); });
   return std::move(*answer);  // every handler answered before dispatch returned
 }
@@ -131,9 +132,9 @@ void Api::handle_async(const Request& request, const RequestContext& context, Re
   handle_async(request, route(request), context, std::move(done));
 }
 
-void Api::handle_async(const Request& request, Router::Match match, const RequestContext& context,
-                       Respond done) {
-  dispatch(request, std::move(match), context, /*allow_async=*/true, std::move(done));
+void Api::handle_async(const Request& request, const Router::Match& match,
+                       const RequestContext& context, Respond done) {
+  dispatch(request, match, context, /*allow_async=*/true, std::move(done));
 }
 
 namespace {
@@ -202,8 +203,8 @@ Response Api::reject(std::string_view method, std::string_view path, int status,
   return std::move(*response);
 }
 
-void Api::dispatch(const Request& request, Router::Match match, const RequestContext& context,
-                   bool allow_async, Respond done) {
+void Api::dispatch(const Request& request, const Router::Match& match,
+                   const RequestContext& context, bool allow_async, Respond done) {
   auto answer = std::make_shared<Answer>(log_, context, request.method, std::move(done));
 
   if (request.body.size() > kMaxBodyBytes) {

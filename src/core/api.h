@@ -32,6 +32,7 @@
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/object_store.h"
+#include "core/page_tokens.h"
 #include "core/route_table.h"
 #include "core/router.h"
 #include "core/table.h"
@@ -70,6 +71,11 @@ class Api {
   // The assets endpoints over `assets` and `objects` (both must outlive the Api).
   void serve_assets(Table& assets, ObjectStore& objects);
 
+  // Page tokens (listings' nextToken) are signed with the secret `load` gives, loaded on the
+  // first listing request (core/page_tokens.h). Without this call: a per-process random secret,
+  // so tokens do not survive a restart and are not shared between processes.
+  void sign_page_tokens(PageTokenSecretLoader load) { page_tokens_.use(std::move(load)); }
+
   // Authentication on: a request to a route that is not public needs `Authorization: Bearer
   // <token>` that `verifier` (must outlive the Api) accepts.
   void require_tokens(TokenVerifier& verifier);
@@ -88,7 +94,8 @@ class Api {
 
   Response handle(const Request& request, const RequestContext& context = {});
   // The same for a request already routed (`match` = route(request)).
-  Response handle(const Request& request, Router::Match match, const RequestContext& context = {});
+  Response handle(const Request& request, const Router::Match& match,
+                  const RequestContext& context = {});
 
   // `handle` for a caller that must not wait on storage (an event loop): a route with an
   // asynchronous handler (POST /users: Table::put_if_absent_async) answers through `done` when
@@ -96,8 +103,8 @@ class Api {
   // answered before this returns. Either way `done` is called exactly once, with the same
   // response, headers and access-log line `handle` would give.
   void handle_async(const Request& request, const RequestContext& context, Respond done);
-  void handle_async(const Request& request, Router::Match match, const RequestContext& context,
-                    Respond done);
+  void handle_async(const Request& request, const Router::Match& match,
+                    const RequestContext& context, Respond done);
 
   // The answer to a request the transport could not hand over whole (malformed, too large): a
   // JSON error `{"error": message}` with the headers every response gets, and the access-log
@@ -109,7 +116,7 @@ class Api {
 
  private:
   void serve(RouteGroup group, const RouteTargets& targets);
-  void dispatch(const Request& request, Router::Match match, const RequestContext& context,
+  void dispatch(const Request& request, const Router::Match& match, const RequestContext& context,
                 bool allow_async, Respond done);
   // Who sent a request to a route that is not public, or the 401 (400) that refuses it.
   std::expected<Identity, Response> authenticate(const Request& request,
@@ -121,6 +128,7 @@ class Api {
   std::string jwks_;
 
   const Clock& clock_;
+  PageTokens page_tokens_;  // before the handlers, which use it
   std::unique_ptr<UsersHandlers> users_;
   std::unique_ptr<AssetsHandlers> assets_;
   Router router_;  // its handlers point into users_ and assets_

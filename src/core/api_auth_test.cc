@@ -5,14 +5,9 @@
 
 #include <boost/json/parse.hpp>
 
-#include <map>
 #include <string>
 
-#include "adapters/local/local_object_store.h"
-#include "adapters/sqlite/sqlite_database.h"
-#include "adapters/sqlite/sqlite_table.h"
-#include "core/api.h"
-#include "core/schemas.h"
+#include "testing/api_fixture.h"
 #include "testing/handler_support.h"
 
 namespace sbapi {
@@ -21,66 +16,7 @@ namespace {
 using testutil::body_of;
 using testutil::error_of;
 
-class TableOfTokens final : public TokenVerifier {
- public:
-  std::expected<Identity, TokenRejection> verify(std::string_view token) override {
-    ++calls;
-    const auto it = tokens.find(std::string(token));
-    if (it == tokens.end()) return std::unexpected(TokenRejection{"signature", "Invalid token"});
-    return it->second;
-  }
-  std::map<std::string, Identity> tokens{
-      {"alice-token", {"alice", {}, false}},
-      {"bob-token", {"bob", {"staff"}, false}},
-      {"admin-token", {"root", {"admin"}, true}},
-      {"odd-token", {"not a user id", {}, false}},
-  };
-  int calls = 0;
-};
-
-class NullLog final : public AccessLog {
- public:
-  void write(const AccessLogEntry&) override {}
-};
-
-class ApiAuthTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    db = std::move(*SqliteDatabase::open_in_memory());
-    users = std::move(*SqliteTable::open(*db, users_schema(), clock));
-    assets = std::move(*SqliteTable::open(*db, assets_schema(), clock));
-    objects = std::make_unique<LocalObjectStore>(
-        LocalObjectConfig{"test-bucket", "us-east-1", {"AKID", "SECRET", ""}, "http://localhost:9"},
-        clock);
-    api = std::make_unique<Api>(*users, clock, log);
-    api->serve_assets(*assets, *objects);
-  }
-
-  Response call(std::string method, std::string path, std::string token = {},
-                std::string body = {}) {
-    Request r;
-    r.method = std::move(method);
-    r.path = std::move(path);
-    r.body = std::move(body);
-    if (!token.empty()) r.headers.push_back({"authorization", "Bearer " + token});
-    return api->handle(r);
-  }
-  Response create_user(const std::string& id, const std::string& token) {
-    return call("POST", "/users", token, R"({"userId":")" + id + R"(","email":"x@example.com"})");
-  }
-  Response create_asset(const std::string& id, const std::string& token) {
-    return call("POST", "/assets", token, R"({"assetId":")" + id + R"(","fileName":"f.txt"})");
-  }
-
-  FixedClock clock{1'750'000'000};
-  NullLog log;
-  TableOfTokens verifier;
-  std::unique_ptr<SqliteDatabase> db;
-  std::unique_ptr<SqliteTable> users;
-  std::unique_ptr<SqliteTable> assets;
-  std::unique_ptr<LocalObjectStore> objects;
-  std::unique_ptr<Api> api;
-};
+using ApiAuthTest = testutil::ApiFixture;
 
 TEST_F(ApiAuthTest, OffByDefaultEveryRouteIsOpenAndAssetsHaveNoOwner) {
   EXPECT_FALSE(api->authentication_on());

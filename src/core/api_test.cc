@@ -119,7 +119,7 @@ TEST_F(ApiTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(*wrong.header("allow"), "GET, PUT, DELETE, OPTIONS");
   EXPECT_EQ(*wrong.header("content-type"), "application/json");
-  EXPECT_EQ(*call("DELETE", "/users").header("allow"), "POST, OPTIONS");
+  EXPECT_EQ(*call("DELETE", "/users").header("allow"), "GET, POST, OPTIONS");
 }
 
 TEST_F(ApiTest, BodyOverTheLimitIs413WhateverTheRoute) {

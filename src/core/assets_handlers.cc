@@ -4,6 +4,7 @@
 
 #include "core/asset_key.h"
 #include "core/responses.h"
+#include "core/schemas.h"
 #include "core/validation.h"
 
 namespace sbapi {
@@ -127,6 +128,33 @@ Response AssetsHandlers::download(std::string_view asset_id, const Caller& calle
                                    {"fileName", asset.at("fileName")},
                                    {"contentType", asset.at("contentType")},
                                    {"status", asset.at("status")}});
+}
+
+Response AssetsHandlers::list(const Request& request, const Caller& caller) {
+  auto params = parse_query(request.query, {"status", "limit", "nextToken"});
+  if (!params) return std::move(params.error());
+  auto limit = page_limit(*params);
+  if (!limit) return std::move(limit.error());
+  const auto status = params->get("status");
+  if (status && *status != "pending" && *status != "uploaded") {
+    return error_response(400, "status must be pending or uploaded");
+  }
+
+  ListQuery query;
+  query.limit = *limit;
+  if (caller.authenticated() && !caller.admin()) {
+    // The caller's own: their owner partition, filtered by status (few per owner to skip).
+    query.index = kAssetsByOwner;
+    query.equals = caller.subject();
+    if (status) query.filter = AttributeEquals{"status", std::string(*status)};
+  } else if (status) {
+    query.index = kAssetsByStatus;
+    query.equals = *status;
+  } else {
+    query.index = kAllAssets;
+  }
+  const std::string binding = page_binding("listAssets", query, caller);
+  return list_page(assets_, tokens_, std::move(query), binding, params->get("nextToken"));
 }
 
 }  // namespace sbapi

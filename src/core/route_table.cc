@@ -25,6 +25,13 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      }},
 
+    {"GET", "/users", "listUsers", G::kUsers, S::kEverywhere, false,
+     "List users, newest first: those with an email address, or every user (admins)",
+     [](const RouteTargets& t) -> Handler {
+       return [u = t.users](const Request& r, const PathParams&, const Caller& c) {
+         return u->list(r, c);
+       };
+     }},
     {"POST", "/users", "createUser", G::kUsers, S::kEverywhere, false,
      "Create a user; the same userId again answers 200 with the stored user",
      [](const RouteTargets& t) -> Handler {
@@ -57,6 +64,13 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      }},
 
+    {"GET", "/assets", "listAssets", G::kAssets, S::kEverywhere, false,
+     "List the caller's assets (an admin's: all), newest first, optionally by status",
+     [](const RouteTargets& t) -> Handler {
+       return [a = t.assets](const Request& r, const PathParams&, const Caller& c) {
+         return a->list(r, c);
+       };
+     }},
     {"POST", "/assets", "createAsset", G::kAssets, S::kEverywhere, false,
      "Record an asset and answer a presigned upload URL",
      [](const RouteTargets& t) -> Handler {

@@ -7,16 +7,18 @@ namespace sbapi {
 TableSchema users_schema(std::string table_name) {
   return {std::move(table_name),
           "userId",
-          {{"email-index", "email"}, {"createdAt-index", "createdAt", IndexSchema::Type::kNumber}},
+          {{std::string(kUsersByEmail), "email", /*fold_case=*/true},
+           {std::string(kAllUsers), "", false}},
           "ttl"};
 }
 
 TableSchema assets_schema(std::string table_name) {
-  return {
-      std::move(table_name),
-      "assetId",
-      {{"status-index", "status"}, {"createdAt-index", "createdAt", IndexSchema::Type::kNumber}},
-      "ttl"};
+  return {std::move(table_name),
+          "assetId",
+          {{std::string(kAssetsByOwner), "ownerId", false},
+           {std::string(kAssetsByStatus), "status", false},
+           {std::string(kAllAssets), "", false}},
+          "ttl"};
 }
 
 }  // namespace sbapi

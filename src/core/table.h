@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,19 +27,25 @@ namespace sbapi {
 
 using Item = boost::json::object;
 
-// A global secondary index: items are found by the value of one attribute.
+// An ordered index (a DynamoDB global secondary index): the items whose `partition` attribute
+// equals a value, or every item when `partition` is empty, newest first — by the schema's
+// `created_attribute` descending, ties broken by the key descending (byte order). Only items
+// whose created attribute is a whole number are in an index; with a partition, only items whose
+// partition attribute is a non-empty string.
 struct IndexSchema {
-  enum class Type { kString, kNumber };  // DynamoDB's S and N key types
-  std::string name;                      // e.g. "email-index"
-  std::string attribute;                 // e.g. "email"
-  Type type = Type::kString;
+  std::string name;       // e.g. "owner-created-index"
+  std::string partition;  // e.g. "ownerId"; empty: every item
+  // The partition value is matched with ASCII letters folded to lower case (an email address);
+  // other characters match exactly.
+  bool fold_case = false;
 };
 
 struct TableSchema {
   std::string name;                  // e.g. "users"
   std::string key;                   // partition key attribute, a string
-  std::vector<IndexSchema> indexes;  // secondary indexes
+  std::vector<IndexSchema> indexes;  // secondary indexes, all ordered by created_attribute
   std::string ttl_attribute;         // epoch seconds; empty = no TTL
+  std::string created_attribute = "createdAt";  // epoch seconds, set once when an item is made
 };
 
 struct PutResult {
@@ -52,18 +59,42 @@ struct ItemUpdate {
   std::vector<std::string> remove;
 };
 
-// One page of a query or scan. `next_cursor` is set when more items may follow; it is an
-// adapter-defined string that only the same adapter can read back.
+// Where an item stands in an index's order: its created time and key. A listing continues after
+// the position of the last item it returned, so a page never depends on how the adapter paged.
+struct ListPosition {
+  std::int64_t created = 0;
+  std::string key;
+  friend bool operator==(const ListPosition&, const ListPosition&) = default;
+};
+
+// An attribute an item must have, with this (string) value.
+struct AttributeEquals {
+  std::string attribute;
+  std::string value;
+};
+
+struct ListQuery {
+  std::string index = {};                                // index name from the schema
+  std::string equals = {};                               // partition value (none: all-items index)
+  std::size_t limit = 25;                                // at least 1
+  std::optional<ListPosition> after = std::nullopt;      // only items after this position
+  std::optional<AttributeEquals> filter = std::nullopt;  // only items that also match this
+};
+
+// One page of a listing, at most `limit` visible items in index order. `next` is set exactly
+// when a further page may hold items: always when a visible item beyond the page was seen (look
+// ahead: the next page is not empty), and when the adapter stopped at its read budget before
+// knowing (then the page may be short, even empty, and the position is the last item read).
+struct ListPage {
+  std::vector<Item> items;
+  std::optional<ListPosition> next;
+};
+
+// One page of a scan (every item, in no particular order). `next_cursor` is set when more items
+// may follow; it is an adapter-defined string that only the same adapter can read back.
 struct Page {
   std::vector<Item> items;
   std::optional<std::string> next_cursor;
-};
-
-struct IndexQuery {
-  std::string index;          // index name from the schema
-  boost::json::value equals;  // items whose indexed attribute equals this
-  std::size_t limit = 25;
-  std::optional<std::string> cursor;  // from a previous page
 };
 
 struct ScanRequest {
@@ -102,10 +133,12 @@ class Table {
   // Deletes the item; true if a (visible) item was deleted.
   virtual StoreResult<bool> remove(std::string_view key) = 0;
 
-  // Items of a secondary index whose attribute equals `query.equals`, a page at a time.
-  virtual StoreResult<Page> query(const IndexQuery& query) = 0;
+  // A page of an index, in its order (IndexSchema). Expired items never appear, and a page
+  // filtered so still fills up to `limit` while the read budget lasts. An unknown index is an
+  // internal error.
+  virtual StoreResult<ListPage> list(const ListQuery& query) = 0;
 
-  // All items, a page at a time.
+  // All items, a page at a time, in no particular order (tests, maintenance; not for requests).
   virtual StoreResult<Page> scan(const ScanRequest& request) = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/responses.h"
+#include "core/schemas.h"
 #include "core/validation.h"
 
 namespace sbapi {
@@ -154,6 +155,51 @@ Response UsersHandlers::remove(std::string_view user_id, const Caller& caller) {
   if (!removed) return store_failure_response(removed.error());
   if (!*removed) return error_response(404, "User not found");
   return json_response(200, object{{"message", "User deleted successfully"}});
+}
+
+Response UsersHandlers::list(const Request& request, const Caller& caller) {
+  auto params = parse_query(request.query, {"email", "limit", "nextToken"});
+  if (!params) return std::move(params.error());
+  auto limit = page_limit(*params);
+  if (!limit) return std::move(limit.error());
+  const bool sees_all = !caller.authenticated() || caller.admin();
+
+  ListQuery query;
+  query.limit = *limit;
+  if (const auto email = params->get("email")) {
+    if (!is_valid_email(*email)) {
+      return error_response(400, "email must be a valid address of 3 to 254 characters");
+    }
+    if (!sees_all) return own_user_with_email(*email, params->get("nextToken"), caller);
+    query.index = kUsersByEmail;
+    query.equals = fold_ascii_case(*email);
+  } else {
+    if (!sees_all) return error_response(403, "Only admins may list every user");
+    query.index = kAllUsers;
+  }
+  const std::string binding = page_binding("listUsers", query, caller);
+  return list_page(users_, tokens_, std::move(query), binding, params->get("nextToken"));
+}
+
+// A non-admin's email search: their own user when its email matches, read by key (one item, so
+// never a next page, and never a token to continue one).
+Response UsersHandlers::own_user_with_email(std::string_view email,
+                                            std::optional<std::string_view> next_token,
+                                            const Caller& caller) {
+  if (next_token) return invalid_next_token();
+  boost::json::array items;
+  if (is_valid_id(caller.subject())) {
+    auto item = users_.get(caller.subject());
+    if (!item) return store_failure_response(item.error());
+    if (*item) {
+      const auto* stored = (*item)->if_contains("email");
+      if (stored != nullptr && stored->is_string() &&
+          fold_ascii_case(stored->get_string()) == fold_ascii_case(email)) {
+        items.emplace_back(std::move(**item));
+      }
+    }
+  }
+  return items_response(std::move(items));
 }
 
 }  // namespace sbapi

@@ -1,4 +1,4 @@
-// The users endpoints: POST /users, GET|PUT|DELETE /users/{id}.
+// The users endpoints: POST /users, GET|PUT|DELETE /users/{id}, GET /users (listing).
 //
 //  - create is idempotent: the first POST of a userId stores the user (201); any later one —
 //    even racing it — answers 200 with the stored user. A conditional put decides the winner.
@@ -9,13 +9,20 @@
 //  - with authentication on, a caller acts only on the user whose userId is its subject (an
 //    admin on every user); anything else is a 403, checked after the request is validated and
 //    before storage is touched. User ids are not secret: a 403, not a 404, says why.
+//  - list (listing.h): `?email=` gives the users with that address, matched with ASCII letters
+//    case-folded; without it, every user. Both newest first. With authentication on, listing
+//    every user is for admins (403 otherwise), and a non-admin's email search finds at most
+//    their own user.
 #pragma once
 
 #include <expected>
+#include <optional>
+#include <string_view>
 
 #include "core/caller.h"
 #include "core/clock.h"
 #include "core/http.h"
+#include "core/listing.h"
 #include "core/router.h"
 #include "core/table.h"
 
@@ -25,8 +32,9 @@ inline constexpr std::int64_t kUserTtlSeconds = 90LL * 24 * 3600;
 
 class UsersHandlers {
  public:
-  // `users` and `clock` must outlive the handlers.
-  UsersHandlers(Table& users, const Clock& clock) : users_(users), clock_(clock) {}
+  // `users`, `clock` and `tokens` must outlive the handlers.
+  UsersHandlers(Table& users, const Clock& clock, PageTokens& tokens = process_page_tokens())
+      : users_(users), clock_(clock), tokens_(tokens) {}
 
   Response create(const Request& request, const Caller& caller);
   // create for a caller that must not wait for the write (Table::put_if_absent_async).
@@ -34,14 +42,18 @@ class UsersHandlers {
   Response get(std::string_view user_id, const Caller& caller);
   Response update(std::string_view user_id, const Request& request, const Caller& caller);
   Response remove(std::string_view user_id, const Caller& caller);
+  Response list(const Request& request, const Caller& caller);
 
  private:
   // The new user a POST asks for, or the 400 that refuses it.
   std::expected<Item, Response> new_user(const Request& request, const Caller& caller) const;
   static Response create_response(StoreResult<PutResult> put);
+  Response own_user_with_email(std::string_view email, std::optional<std::string_view> next_token,
+                               const Caller& caller);
 
   Table& users_;
   const Clock& clock_;
+  PageTokens& tokens_;
 };
 
 }  // namespace sbapi

@@ -42,7 +42,7 @@ class FailingTable final : public Table {
     return fail();
   }
   StoreResult<bool> remove(std::string_view) override { return fail(); }
-  StoreResult<Page> query(const IndexQuery&) override { return fail(); }
+  StoreResult<ListPage> list(const ListQuery&) override { return fail(); }
   StoreResult<Page> scan(const ScanRequest&) override { return fail(); }
 
  private:

@@ -2,11 +2,16 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
+#include <sys/stat.h>
+
 #include "adapters/aws/aws_backend.h"
 #include "adapters/aws/retry.h"
+#include "adapters/aws/secrets_manager_client.h"
+#include "core/private_file.h"
 
 namespace sbapi::lambda {
 
@@ -38,6 +43,93 @@ aws::AwsConfigNeeds needs_of(const FunctionSet& set) {
       .users_table = set.users, .assets_table = set.assets || set.uploads, .bucket = set.assets};
 }
 
+namespace {
+
+constexpr std::size_t kMaxSecretFileBytes = 4096;
+
+// SBAPI_PAGE_TOKEN_SECRET_FILE, read and checked now (init).
+std::expected<std::string, std::string> read_secret_file(const std::string& path) {
+  const std::string what = "SBAPI_PAGE_TOKEN_SECRET_FILE " + path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::unexpected(what + ": no such file");
+  if (!S_ISREG(st.st_mode)) return std::unexpected(what + " is not a regular file");
+  if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return std::unexpected(what + " has mode " + mode +
+                           ": a page-token secret must not be readable or writable by group or "
+                           "others (chmod 600 it)");
+  }
+  auto text = read_private_file(path, kMaxSecretFileBytes);
+  if (!text) return std::unexpected(what + ": " + text.error());
+  if (!*text) return std::unexpected(what + ": no such file");
+  std::string secret = std::move(**text);
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < kMinPageTokenSecretBytes) {
+    return std::unexpected(what + " holds " + std::to_string(secret.size()) +
+                           " bytes (without trailing newlines); a page-token secret needs at "
+                           "least " +
+                           std::to_string(kMinPageTokenSecretBytes));
+  }
+  return secret;
+}
+
+// SBAPI_PAGE_TOKEN_SECRET_ARN: GetSecretValue on the first call of the loader.
+std::expected<PageTokenSecretLoader, std::string> secrets_manager_loader(
+    const aws::Environment& env, std::string arn, const Clock& clock,
+    std::shared_ptr<aws::Transport> transport) {
+  auto config =
+      aws::load_aws_config(env, {.users_table = false, .assets_table = false, .bucket = false});
+  if (!config) return std::unexpected("SBAPI_PAGE_TOKEN_SECRET_ARN is set, but " + config.error());
+  if (!transport) {
+    transport = std::make_shared<aws::CurlTransport>(
+        aws::CurlTransportOptions{.ca_file = config->ca_bundle});
+  }
+  auto client = std::make_shared<aws::SecretsManagerClient>(
+      aws::AwsServiceEndpoint{config->secretsmanager_endpoint, config->region, config->credentials},
+      std::move(transport), aws::RetryPolicy{}, aws::RetryHooks{}, &clock);
+  return [client, arn = std::move(arn)]() -> StoreResult<std::string> {
+    const std::string what = "page-token secret " + arn + ": ";
+    auto value = client->get_secret_value(arn);
+    if (!value) {
+      const auto& e = value.error();
+      // Throttled, unreachable, 5xx after the retries: try again with the next request. Anything
+      // else (access denied, no such secret, ...) is the deployment's fault.
+      const bool transient = e.retryable || e.kind == aws::AwsJsonError::Kind::kTransport;
+      return std::unexpected(
+          StoreError{transient ? StoreError::Kind::kUnavailable : StoreError::Kind::kInternal,
+                     what + "GetSecretValue failed: " + e.describe()});
+    }
+    std::string secret = value->secret_string ? std::move(*value->secret_string)
+                                              : std::move(value->secret_binary).value_or("");
+    if (secret.size() < kMinPageTokenSecretBytes) {
+      return std::unexpected(
+          StoreError{StoreError::Kind::kInternal,
+                     what + "holds " + std::to_string(secret.size()) + " bytes; at least " +
+                         std::to_string(kMinPageTokenSecretBytes) + " are needed"});
+    }
+    return secret;
+  };
+}
+
+}  // namespace
+
+std::expected<std::optional<PageTokenSecretLoader>, std::string> page_token_secret_loader(
+    const aws::Environment& env, const Clock& clock, std::shared_ptr<aws::Transport> transport) {
+  if (auto arn = env("SBAPI_PAGE_TOKEN_SECRET_ARN"); arn && !arn->empty()) {
+    auto loader = secrets_manager_loader(env, std::move(*arn), clock, std::move(transport));
+    if (!loader) return std::unexpected(loader.error());
+    return std::optional<PageTokenSecretLoader>(std::move(*loader));
+  }
+  if (auto path = env("SBAPI_PAGE_TOKEN_SECRET_FILE"); path && !path->empty()) {
+    auto secret = read_secret_file(*path);
+    if (!secret) return std::unexpected(secret.error());
+    return std::optional<PageTokenSecretLoader>(
+        [secret = std::move(*secret)]() -> StoreResult<std::string> { return secret; });
+  }
+  return std::optional<PageTokenSecretLoader>();
+}
+
 FunctionHost::FunctionHost(std::FILE* log_out)
     : access_log_(log_out), metrics_(access_log_, log_out) {}
 
@@ -49,10 +141,32 @@ void FunctionHost::serve(const FunctionSet& set, Table* users, Table* assets, Ob
     api_ = std::make_unique<Api>(clock_, metrics_);
     if (set.users) api_->serve_users(*users);
     if (set.assets) api_->serve_assets(*assets, *objects);
+    if (page_token_secret_) api_->sign_page_tokens(*page_token_secret_);
     if (gateway_claims) api_->trust_transport_identity();
   }
   handler_ = std::make_unique<EventHandler>(api_.get(), set.uploads ? assets : nullptr, clock_,
                                             gateway_claims);
+}
+
+void FunctionHost::sign_page_tokens(PageTokenSecretLoader load) {
+  page_token_secret_ = std::move(load);
+  if (api_) api_->sign_page_tokens(*page_token_secret_);
+}
+
+std::expected<void, std::string> FunctionHost::configure_page_tokens(
+    const FunctionSet& set, const aws::Environment& env,
+    std::shared_ptr<aws::Transport> transport) {
+  if (!set.users && !set.assets) return {};  // nothing lists
+  auto loader = page_token_secret_loader(env, clock_, std::move(transport));
+  if (!loader) return std::unexpected(loader.error());
+  if (*loader) {
+    sign_page_tokens(std::move(**loader));
+  } else {
+    log_event("warn",
+              "no SBAPI_PAGE_TOKEN_SECRET_ARN or SBAPI_PAGE_TOKEN_SECRET_FILE: page tokens are "
+              "signed with a secret of this process and will not survive it");
+  }
+  return {};
 }
 
 std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
@@ -68,6 +182,9 @@ std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
   Table* users = owned->users.get();
   Table* assets = owned->assets.get();
   ObjectStore* objects = owned->objects.get();
+  if (auto tokens = host->configure_page_tokens(*set, env, owned->transport); !tokens) {
+    return std::unexpected(tokens.error());
+  }
   host->keep_alive(std::move(owned));
   host->serve(*set, users, assets, objects, *auth);
   return host;

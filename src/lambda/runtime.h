@@ -12,6 +12,18 @@
 //   the token, and the function takes the identity from its claims (authorizer_claims.h; claim
 //   names from SBAPI_JWT_SUBJECT_CLAIM, SBAPI_JWT_GROUPS_CLAIM, SBAPI_ADMIN_GROUP); a request
 //   to a route that is not public without claims is a 401.
+// - Page tokens (the `nextToken` of listings, core/page_tokens.h) of a function that serves
+//   users or assets are signed with, in this order:
+//     SBAPI_PAGE_TOKEN_SECRET_ARN  — the SecretString (else SecretBinary) of that Secrets
+//       Manager secret, fetched on the first request that encodes or decodes a token (never at
+//       init, never for other requests), then kept for the process. Needs AWS_REGION and
+//       credentials; endpoint AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL.
+//     SBAPI_PAGE_TOKEN_SECRET_FILE — the file's bytes without trailing newlines (the format of
+//       `sbapi serve`'s <data-dir>/page-token-secret), read at init: refused when it is not a
+//       regular file, is readable or writable by group or others, or holds fewer than 32
+//       bytes.
+//     neither                      — a random secret made for this process, and one warning
+//       line at init: tokens then do not survive the process (nor work on another instance).
 // - `FunctionHost` holds one assembled function: clock, access log (+ EMF metrics), the Api and
 //   the EventHandler, and keeps the storage it was given alive. Built once per process (cold),
 //   reused by every invocation (warm).
@@ -39,6 +51,7 @@
 #include "core/api.h"
 #include "core/clock.h"
 #include "core/object_store.h"
+#include "core/page_tokens.h"
 #include "core/table.h"
 #include "lambda/event_handler.h"
 #include "lambda/metrics.h"
@@ -61,6 +74,15 @@ std::expected<std::optional<IdentityClaims>, std::string> parse_function_auth(
     const aws::Environment& env);
 aws::AwsConfigNeeds needs_of(const FunctionSet& set);
 
+// The page-token secret from the environment, as the contract says: a loader
+// (SBAPI_PAGE_TOKEN_SECRET_ARN, SBAPI_PAGE_TOKEN_SECRET_FILE), nullopt when neither is set, or a
+// configuration error naming the variable. Nothing is contacted here. With an ARN the calls go
+// over `transport` (null: a CurlTransport of its own) and are signed with `clock`'s time (it
+// must outlive the loader).
+std::expected<std::optional<PageTokenSecretLoader>, std::string> page_token_secret_loader(
+    const aws::Environment& env, const Clock& clock,
+    std::shared_ptr<aws::Transport> transport = nullptr);
+
 class FunctionHost {
  public:
   // Access-log and EMF lines go to `log_out`.
@@ -76,6 +98,14 @@ class FunctionHost {
   // `gateway_claims`, API routes need the authorizer's claims (SBAPI_AUTH=gateway).
   void serve(const FunctionSet& set, Table* users, Table* assets, ObjectStore* objects,
              const std::optional<IdentityClaims>& gateway_claims = std::nullopt);
+  // Page tokens signed with the secret `load` gives (before or after serve()).
+  void sign_page_tokens(PageTokenSecretLoader load);
+  // The page-token secret of a function serving `set` from the environment
+  // (page_token_secret_loader), or the warning of the ephemeral secret; a function serving
+  // neither users nor assets needs none. An error is a configuration error.
+  std::expected<void, std::string> configure_page_tokens(
+      const FunctionSet& set, const aws::Environment& env,
+      std::shared_ptr<aws::Transport> transport = nullptr);
 
   std::expected<std::string, InvocationError> handle(std::string_view payload,
                                                      const InvocationInfo& info) {
@@ -87,12 +117,13 @@ class FunctionHost {
   JsonLinesAccessLog access_log_;
   EmfAccessLog metrics_;
   std::shared_ptr<void> storage_;
+  std::optional<PageTokenSecretLoader> page_token_secret_;
   std::unique_ptr<Api> api_;
   std::unique_ptr<EventHandler> handler_;
 };
 
 // The aws-backed function from the environment (SBAPI_FUNCTION, AWS_*, *_TABLE_NAME,
-// ASSETS_BUCKET_NAME), or the configuration error text.
+// ASSETS_BUCKET_NAME, SBAPI_PAGE_TOKEN_SECRET_*), or the configuration error text.
 std::expected<std::unique_ptr<FunctionHost>, std::string> make_aws_function(
     const aws::Environment& env);
 

@@ -5,13 +5,16 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -22,6 +25,7 @@
 #include "core/schemas.h"
 #include "testing/files.h"
 #include "testing/loopback_http_server.h"
+#include "testing/temp_dir.h"
 
 namespace sbapi::lambda {
 namespace {
@@ -383,6 +387,369 @@ TEST(AwsFunction, FunctionNames) {
   EXPECT_TRUE(needs.assets_table);
   EXPECT_FALSE(needs.bucket);
   EXPECT_FALSE(parse_function_set("Users"));
+}
+
+// ---- page tokens: the secret, and when it is fetched ------------------------------------------
+
+constexpr std::string_view kSecretArn =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:sbapi-page-tokens-AbCdEf";
+const std::string kSecret(64, 'k');
+const FixedClock kClock(1'700'000'000);
+
+// A loopback stand-in for the AWS endpoints a function talks to: Secrets Manager's
+// GetSecretValue (answer configurable) and DynamoDB's GetItem / PutItem (answered `{}`: no item;
+// written). It counts the calls of each X-Amz-Target.
+class FakeAws {
+ public:
+  [[nodiscard]] std::string endpoint() const {
+    return "http://127.0.0.1:" + std::to_string(server_.port());
+  }
+  void answer_secret(int status, std::string body) {
+    std::lock_guard lock(mu_);
+    secret_status_ = status;
+    secret_body_ = std::move(body);
+  }
+  int calls(const std::string& target) {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& r : requests_) n += r.header("x-amz-target") == target ? 1 : 0;
+    return n;
+  }
+  int secret_calls() { return calls("secretsmanager.GetSecretValue"); }
+  std::vector<Recorded> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  Canned answer(const Recorded& r) {
+    std::lock_guard lock(mu_);
+    requests_.push_back(r);
+    const std::string target = r.header("x-amz-target");
+    if (target == "secretsmanager.GetSecretValue") return {secret_status_, {}, secret_body_};
+    if (target == "DynamoDB_20120810.GetItem" || target == "DynamoDB_20120810.PutItem") {
+      return {200, {}, "{}"};
+    }
+    return {400, {}, R"({"__type":"UnknownOperationException"})"};
+  }
+  void serve(int client) {
+    std::string carry;
+    while (auto r = testutil::read_http_request(client, carry)) {
+      const Canned c = answer(*r);
+      const std::string response = "HTTP/1.1 " + std::to_string(c.status) +
+                                   " X\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                                   "Content-Length: " +
+                                   std::to_string(c.body.size()) + "\r\n\r\n" + c.body;
+      send(client, response.data(), response.size(), MSG_NOSIGNAL);
+    }
+    close(client);
+  }
+
+  std::mutex mu_;
+  int secret_status_ = 200;
+  std::string secret_body_ = R"({"ARN":")" + std::string(kSecretArn) +
+                             R"(","Name":"sbapi-page-tokens","SecretString":")" + kSecret + "\"}";
+  std::vector<Recorded> requests_;
+  testutil::LoopbackHttpServer server_{[this](int client) { serve(client); }};  // last
+};
+
+using Env = std::map<std::string, std::string, std::less<>>;
+
+Env aws_env(const FakeAws& aws) {
+  return {{"AWS_REGION", "us-east-1"},
+          {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+          {"AWS_SECRET_ACCESS_KEY", "secret"},
+          {"AWS_ENDPOINT_URL", aws.endpoint()},
+          {"SBAPI_PAGE_TOKEN_SECRET_ARN", std::string(kSecretArn)}};
+}
+
+// An API Gateway REST (v1) event.
+std::string api_event(const std::string& method, const std::string& path,
+                      const std::vector<std::pair<std::string, std::string>>& query = {},
+                      const std::string& body = "") {
+  json::object event{
+      {"resource", path},
+      {"path", path},
+      {"httpMethod", method},
+      {"headers", json::object{{"Content-Type", "application/json"}}},
+      {"multiValueHeaders", json::object{{"Content-Type", json::array{"application/json"}}}},
+      {"requestContext", json::object{{"requestId", "req-" + method + path},
+                                      {"stage", "v1"},
+                                      {"path", "/v1" + path},
+                                      {"httpMethod", method}}},
+      {"isBase64Encoded", false}};
+  if (query.empty()) {
+    event["queryStringParameters"] = nullptr;
+    event["multiValueQueryStringParameters"] = nullptr;
+  } else {
+    json::object single;
+    json::object multi;
+    for (const auto& [name, value] : query) {
+      single[name] = value;
+      multi[name] = json::array{json::value(value)};
+    }
+    event["queryStringParameters"] = std::move(single);
+    event["multiValueQueryStringParameters"] = std::move(multi);
+  }
+  event["body"] = body.empty() ? json::value(nullptr) : json::value(body);
+  return json::serialize(event);
+}
+
+struct Answer {
+  int status = 0;
+  json::value body;
+};
+
+Answer call(FunctionHost& host, const std::string& event, bool cold = false) {
+  auto result = host.handle(event, {"inv", cold});
+  EXPECT_TRUE(result) << (result ? "" : result.error().message);
+  if (!result) return {};
+  const auto response = json::parse(*result).as_object();
+  const auto& body = response.at("body").as_string();
+  return {static_cast<int>(response.at("statusCode").as_int64()),
+          body.empty() ? json::value(nullptr) : json::parse(body)};
+}
+
+// A users+assets function over SQLite in memory whose page tokens come from `env`.
+struct ListingFunction {
+  explicit ListingFunction(const Env& env)
+      : log(std::tmpfile()), function(std::make_unique<FunctionHost>(log)) {
+    db = std::move(*SqliteDatabase::open_in_memory());
+    users = std::move(*SqliteTable::open(*db, users_schema(), function->clock()));
+    assets = std::move(*SqliteTable::open(*db, assets_schema(), function->clock()));
+    objects.emplace(LocalObjectConfig{"b", "us-east-1", {"k", "s", ""}, "http://localhost:3000"},
+                    function->clock());
+    configured = function->configure_page_tokens({}, aws::map_environment(env));
+    function->serve({}, users.get(), assets.get(), &*objects);
+  }
+  ~ListingFunction() {
+    function.reset();
+    std::fclose(log);
+  }
+  FunctionHost& host() { return *function; }
+
+  std::FILE* log;
+  std::unique_ptr<SqliteDatabase> db;
+  std::unique_ptr<FunctionHost> function;
+  std::unique_ptr<SqliteTable> users;
+  std::unique_ptr<SqliteTable> assets;
+  std::optional<LocalObjectStore> objects;
+  std::expected<void, std::string> configured;
+};
+
+void create_users(FunctionHost& host, int n) {
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "user" + std::to_string(i);
+    const auto created =
+        call(host, api_event("POST", "/users", {},
+                             R"({"userId":")" + id + R"(","email":")" + id + R"(@example.com"})"));
+    ASSERT_EQ(created.status, 201) << json::serialize(created.body);
+  }
+}
+
+std::string next_token(const Answer& answer) {
+  const auto& token = answer.body.at("nextToken");
+  return token.is_string() ? std::string(token.as_string()) : std::string();
+}
+
+TEST(PageTokenSecret, SecretsManagerIsAskedOnTheFirstListingOnlyThenKept) {
+  FakeAws aws;
+  ListingFunction function(aws_env(aws));
+  ASSERT_TRUE(function.configured) << function.configured.error();
+  FunctionHost& host = function.host();
+  EXPECT_EQ(aws.secret_calls(), 0) << "nothing is fetched at init";
+
+  // The cold start and every request that lists nothing never wait for Secrets Manager.
+  EXPECT_EQ(call(host, api_event("GET", "/users/nobody"), /*cold=*/true).status, 404);
+  EXPECT_EQ(call(host, api_event("OPTIONS", "/users")).status, 204);
+  EXPECT_EQ(call(host, api_event("GET", "/health")).status, 200);
+  create_users(host, 3);
+  EXPECT_EQ(call(host, api_event("GET", "/users/user1")).status, 200);
+  EXPECT_EQ(call(host, api_event("GET", "/assets/none")).status, 404);
+  EXPECT_EQ(aws.secret_calls(), 0);
+
+  // The first page that needs a token fetches the secret, once.
+  const auto first = call(host, api_event("GET", "/users", {{"limit", "2"}}));
+  ASSERT_EQ(first.status, 200) << json::serialize(first.body);
+  EXPECT_EQ(first.body.at("items").as_array().size(), 2u);
+  const std::string token = next_token(first);
+  ASSERT_FALSE(token.empty()) << json::serialize(first.body);
+  EXPECT_EQ(aws.secret_calls(), 1);
+
+  const auto second =
+      call(host, api_event("GET", "/users", {{"limit", "2"}, {"nextToken", token}}));
+  ASSERT_EQ(second.status, 200) << json::serialize(second.body);
+  EXPECT_EQ(second.body.at("items").as_array().size(), 1u);
+  EXPECT_TRUE(second.body.at("nextToken").is_null());
+  EXPECT_EQ(call(host, api_event("GET", "/assets", {{"limit", "1"}})).status, 200);
+  EXPECT_EQ(aws.secret_calls(), 1) << "kept for the process";
+
+  // The call itself: GetSecretValue of the ARN, signed for secretsmanager.
+  for (const auto& r : aws.requests()) {
+    if (r.header("x-amz-target") != "secretsmanager.GetSecretValue") continue;
+    EXPECT_EQ(r.header("content-type"), "application/x-amz-json-1.1");
+    EXPECT_EQ(json::parse(r.body),
+              json::parse(R"({"SecretId":")" + std::string(kSecretArn) + "\"}"));
+    EXPECT_NE(r.header("authorization").find("/us-east-1/secretsmanager/aws4_request"),
+              std::string::npos)
+        << r.header("authorization");
+  }
+
+  // Another process with the same secret (a new instance, a restart) takes the token.
+  ListingFunction other(aws_env(aws));
+  create_users(other.host(), 3);
+  const auto again =
+      call(other.host(), api_event("GET", "/users", {{"limit", "2"}, {"nextToken", token}}));
+  EXPECT_EQ(again.status, 200) << json::serialize(again.body);
+}
+
+TEST(PageTokenSecret, TheAwsFunctionFetchesNothingOnItsColdPath) {
+  // The real assembly (make_aws_function) with DynamoDB and Secrets Manager both faked.
+  FakeAws aws;
+  Env env = aws_env(aws);
+  env.merge(Env{{"SBAPI_FUNCTION", "users"}, {"USERS_TABLE_NAME", "sbapi-users"}});
+  auto host = make_aws_function(aws::map_environment(env));
+  ASSERT_TRUE(host) << host.error();
+  EXPECT_TRUE(aws.requests().empty()) << "init contacts nothing";
+
+  EXPECT_EQ(call(**host, event_sample("api-v1-get-user.json"), /*cold=*/true).status, 404);
+  EXPECT_EQ(call(**host, event_sample("api-v1-post-user.json")).status, 201);
+  EXPECT_EQ(aws.calls("DynamoDB_20120810.GetItem"), 1);
+  EXPECT_EQ(aws.calls("DynamoDB_20120810.PutItem"), 1);
+  EXPECT_EQ(aws.secret_calls(), 0);
+
+  // A token to check needs the secret: now it is fetched (and this forged one refused).
+  const std::string forged = "AQ" + std::string(58, 'A');  // version 1, a zero MAC
+  const auto refused = call(**host, api_event("GET", "/users", {{"nextToken", forged}}));
+  EXPECT_EQ(refused.status, 400) << json::serialize(refused.body);
+  EXPECT_EQ(refused.body, json::parse(R"({"error":"Invalid nextToken"})"));
+  EXPECT_EQ(aws.secret_calls(), 1);
+}
+
+TEST(PageTokenSecret, FailuresAreStoreErrorsAndTheNextRequestTriesAgain) {
+  FakeAws aws;
+  auto loader = page_token_secret_loader(aws::map_environment(aws_env(aws)), kClock);
+  ASSERT_TRUE(loader) << loader.error();
+  ASSERT_TRUE(*loader);
+
+  aws.answer_secret(400, R"({"__type":"ResourceNotFoundException","Message":"no such secret"})");
+  auto missing = (**loader)();
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, StoreError::Kind::kInternal);
+  EXPECT_NE(missing.error().detail.find("ResourceNotFoundException"), std::string::npos)
+      << missing.error().detail;
+  EXPECT_NE(missing.error().detail.find(std::string(kSecretArn)), std::string::npos);
+
+  aws.answer_secret(400, R"({"__type":"AccessDeniedException","Message":"not allowed"})");
+  EXPECT_EQ((**loader)().error().kind, StoreError::Kind::kInternal);
+
+  aws.answer_secret(200, R"({"ARN":"a","SecretString":"too-short"})");
+  auto short_secret = (**loader)();
+  ASSERT_FALSE(short_secret);
+  EXPECT_NE(short_secret.error().detail.find("holds 9 bytes"), std::string::npos)
+      << short_secret.error().detail;
+  EXPECT_EQ(short_secret.error().detail.find("too-short"), std::string::npos)
+      << "never the secret itself";
+
+  aws.answer_secret(400, R"({"__type":"ThrottlingException","Message":"slow down"})");
+  auto throttled = (**loader)();  // three attempts, 0.1 + 0.2 s of backoff
+  ASSERT_FALSE(throttled);
+  EXPECT_EQ(throttled.error().kind, StoreError::Kind::kUnavailable);
+
+  aws.answer_secret(200, R"({"ARN":"a","SecretString":")" + kSecret + "\"}");
+  EXPECT_EQ((**loader)(), kSecret);
+}
+
+TEST(PageTokenSecret, ArnNeedsTheAwsSettings) {
+  auto loader = page_token_secret_loader(
+      aws::map_environment({{"SBAPI_PAGE_TOKEN_SECRET_ARN", std::string(kSecretArn)}}), kClock);
+  ASSERT_FALSE(loader);
+  EXPECT_NE(loader.error().find("SBAPI_PAGE_TOKEN_SECRET_ARN"), std::string::npos)
+      << loader.error();
+  EXPECT_NE(loader.error().find("AWS_REGION"), std::string::npos) << loader.error();
+
+  // On Lambda that is an init error.
+  FakeRuntimeApi api;
+  EXPECT_EQ(run_lambda(aws::map_environment({{"AWS_LAMBDA_RUNTIME_API", api.endpoint()},
+                                             {"SBAPI_FUNCTION", "assets"},
+                                             {"AWS_REGION", "us-east-1"},
+                                             {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                                             {"AWS_SECRET_ACCESS_KEY", "secret"},
+                                             {"ASSETS_TABLE_NAME", "sbapi-assets"},
+                                             {"ASSETS_BUCKET_NAME", "sbapi-assets"},
+                                             {"SBAPI_PAGE_TOKEN_SECRET_FILE", "/nonexistent/x"}})),
+            1);
+  const auto requests = api.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/2018-06-01/runtime/init/error");
+  EXPECT_NE(requests[0].body.find("SBAPI_PAGE_TOKEN_SECRET_FILE /nonexistent/x: no such file"),
+            std::string::npos)
+      << requests[0].body;
+}
+
+std::filesystem::path write_secret(const testutil::TempDir& dir, const std::string& name,
+                                   const std::string& bytes, mode_t mode) {
+  auto path = dir.path() / name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  EXPECT_EQ(chmod(path.c_str(), mode), 0);
+  return path;
+}
+
+std::expected<std::optional<PageTokenSecretLoader>, std::string> file_loader(
+    const std::filesystem::path& path) {
+  return page_token_secret_loader(
+      aws::map_environment({{"SBAPI_PAGE_TOKEN_SECRET_FILE", path.string()}}), kClock);
+}
+
+TEST(PageTokenSecret, FileIsReadAtInitAndChecked) {
+  testutil::TempDir dir;
+  const std::string secret(40, 's');
+  auto good = file_loader(write_secret(dir, "good", secret + "\n", 0600));
+  ASSERT_TRUE(good) << good.error();
+  ASSERT_TRUE(*good);
+  EXPECT_EQ((**good)(), secret) << "the bytes without trailing newlines";
+  EXPECT_EQ((**file_loader(write_secret(dir, "owner-only", secret, 0400)))(), secret);
+
+  for (mode_t mode : {0640, 0604, 0620, 0602}) {
+    auto open = file_loader(write_secret(dir, "open", secret, mode));
+    ASSERT_FALSE(open) << std::oct << mode;
+    EXPECT_NE(open.error().find("must not be readable or writable by group or others (chmod 600"),
+              std::string::npos)
+        << open.error();
+    EXPECT_EQ(open.error().find(secret), std::string::npos);
+  }
+  auto short_file = file_loader(write_secret(dir, "short", std::string(31, 's') + "\n\n", 0600));
+  ASSERT_FALSE(short_file);
+  EXPECT_NE(short_file.error().find("holds 31 bytes"), std::string::npos) << short_file.error();
+  EXPECT_NE(short_file.error().find("at least 32"), std::string::npos) << short_file.error();
+
+  auto missing = file_loader(dir.path() / "missing");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("no such file"), std::string::npos) << missing.error();
+  auto directory = file_loader(dir.path());
+  ASSERT_FALSE(directory);
+  EXPECT_NE(directory.error().find("is not a regular file"), std::string::npos)
+      << directory.error();
+}
+
+TEST(PageTokenSecret, WithoutConfigurationAProcessSecretAndOneWarning) {
+  auto none = page_token_secret_loader(aws::map_environment({}), kClock);
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_FALSE(*none);
+
+  std::FILE* log = std::tmpfile();
+  testing::internal::CaptureStdout();
+  {
+    FunctionHost host(log);
+    EXPECT_TRUE(host.configure_page_tokens(*parse_function_set("users"), aws::map_environment({})));
+    EXPECT_TRUE(
+        host.configure_page_tokens(*parse_function_set("uploads"), aws::map_environment({})));
+  }
+  const std::string out = testing::internal::GetCapturedStdout();
+  std::fclose(log);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_NE(out.find(R"("level":"warn")"), std::string::npos) << out;
+  EXPECT_NE(out.find("will not survive"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ void Connection::on_request(error_code ec) {
       });
     };
     try {
-      server_.api().handle_async(request, std::move(match), {}, std::move(done));
+      server_.api().handle_async(request, match, {}, std::move(done));
     } catch (const std::exception& e) {
       // As in call_api; the Api answers at most once, so this cannot answer twice.
       log_event("error", "unhandled exception in request", {{"detail", e.what()}});
@@ -95,18 +95,19 @@ void Connection::on_request(error_code ec) {
   if (auto* pool = server_.blocking_pool_for(request.method)) {
     return off_loop(
         *pool,
-        [self = shared_from_this(), request = std::move(request),
-         match = std::move(match)]() mutable { return self->call_api(request, std::move(match)); },
+        [self = shared_from_this(), request = std::move(request), match = std::move(match)] {
+          return self->call_api(request, match);
+        },
         [self = shared_from_this(), version, keep_alive, head](Response response) {
           self->respond(std::move(response), version, keep_alive, head);
         });
   }
-  respond(call_api(request, std::move(match)), version, keep_alive, head);
+  respond(call_api(request, match), version, keep_alive, head);
 }
 
-Response Connection::call_api(const Request& request, Router::Match match) {
+Response Connection::call_api(const Request& request, const Router::Match& match) {
   try {
-    return server_.api().handle(request, std::move(match));
+    return server_.api().handle(request, match);
   } catch (const std::exception& e) {
     // The Api turns its own failures into responses; this is only a last resort.
     log_event("error", "unhandled exception in request", {{"detail", e.what()}});

@@ -113,7 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_body();
   void on_request(boost::system::error_code ec);
   // Thread-safe: may run on the blocking pool.
-  Response call_api(const Request& request, Router::Match match);
+  Response call_api(const Request& request, const Router::Match& match);
   void respond(Response&& response, unsigned version, bool keep_alive, bool head);
   void reject_api(http::status status, std::string_view message);
 

@@ -61,7 +61,7 @@ class GatedTable final : public Table {
     return inner_.update_if_exists(key, update);
   }
   StoreResult<bool> remove(std::string_view key) override { return inner_.remove(key); }
-  StoreResult<Page> query(const IndexQuery& query) override { return inner_.query(query); }
+  StoreResult<ListPage> list(const ListQuery& query) override { return inner_.list(query); }
   StoreResult<Page> scan(const ScanRequest& request) override { return inner_.scan(request); }
 
  private:

@@ -226,7 +226,8 @@ class Moto(_Peer):
 
     With auth=True (Moto.start(auth=True)) an IAM user allowed dynamodb:* is made and moto's
     authentication switched on: from then on it verifies SigV4 signatures and accepts only that
-    user's key pair, `moto.credentials` = (access key id, secret).
+    user's key pair, `moto.credentials` = (access key id, secret). `allow` names the IAM actions
+    that user is allowed (default dynamodb:* only; e.g. add "secretsmanager:*").
     """
 
     name = "moto"
@@ -243,7 +244,7 @@ class Moto(_Peer):
         return None
 
     @classmethod
-    def start(cls, auth=False):
+    def start(cls, auth=False, allow=("dynamodb:*",)):
         require(cls.unavailable())
         port = free_port()
         fd, log_path = tempfile.mkstemp(prefix="sbapi-moto-", suffix=".log")
@@ -266,7 +267,7 @@ class Moto(_Peer):
         peer = cls(proc, port, log_path)
         if auth:
             try:
-                peer.credentials = peer._enable_auth()
+                peer.credentials = peer._enable_auth(allow)
             except BaseException:
                 peer.stop()
                 raise
@@ -297,11 +298,12 @@ class Moto(_Peer):
             raise RuntimeError("moto %s answered %d: %s" % (path, resp.status, data[:500]))
         return data
 
-    def _enable_auth(self):
+    def _enable_auth(self, allow=("dynamodb:*",)):
         self._iam(Action="CreateUser", UserName="sbapi")
         key = self._iam(Action="CreateAccessKey", UserName="sbapi")
         policy = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]})
+            {"Effect": "Allow", "Action": list(allow) if len(allow) > 1 else allow[0],
+             "Resource": "*"}]})
         self._iam(Action="PutUserPolicy", UserName="sbapi", PolicyName="dynamodb-all",
                   PolicyDocument=policy)
         root = ET.fromstring(key)

@@ -239,10 +239,12 @@ class SbapiServer:
     env:        extra environment variables for the server process.
     threads:    value of --threads.
     port:       value of --port (0: an OS-assigned port, read from the "listening" line).
+    pass_data_dir: None (default): `--data-dir` unless SBAPI_NO_DATA_DIR=1; True/False: always /
+                never, whatever SBAPI_NO_DATA_DIR says.
     """
 
     def __init__(self, data_dir=None, extra_args=(), env=None, threads=2, port=0,
-                 preexec_fn=None):
+                 preexec_fn=None, pass_data_dir=None):
         self.binary = sbapi_bin()
         self.host = "127.0.0.1"
         self.port = None
@@ -254,7 +256,9 @@ class SbapiServer:
         self.exit_code = None
 
         cmd = [self.binary, "serve", "--port", str(port), "--host", self.host]
-        if os.environ.get("SBAPI_NO_DATA_DIR") != "1":
+        if pass_data_dir is None:
+            pass_data_dir = os.environ.get("SBAPI_NO_DATA_DIR") != "1"
+        if pass_data_dir:
             cmd += ["--data-dir", self.data_dir]
         cmd += ["--threads", str(threads)]
         cmd += shlex.split(os.environ.get("SBAPI_EXTRA_ARGS", ""))

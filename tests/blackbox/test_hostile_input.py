@@ -22,6 +22,11 @@ serves the whole matrix; it first gets a known user "victim" and an uploaded ass
   - that GET /health on a new connection answers 200 (the server keeps serving).
 The concurrency test PUTs 8 bodies of different sizes at once to one presigned URL, 5 rounds:
 afterwards the asset's size and etag describe exactly the file the download URL returns.
+The matrix includes the listings' query strings (GET /users, GET /assets; issue 14): repeated,
+empty, unknown and control-byte names, bad escapes, limits that are not 1-100 in digits, values
+over 2048 bytes and heads over 16 KiB, and nextTokens re-spelled, truncated, forged or from
+another query (the fixture gets one real token per route). With `--auth local`, a page token
+of one caller is refused for another caller, an admin and another filter.
 """
 
 import hashlib
@@ -61,6 +66,12 @@ TRAILER = "Trailer fields are not accepted"
 HEADERS_TOO_LARGE = "Request header fields too large"
 BAD_HOST = "Missing or repeated Host header"
 BAD_PERCENT = "Malformed percent-encoding in the path"
+BAD_QUERY = "Malformed percent-encoding in the query string"
+EMPTY_NAME = "Empty query parameter name"
+UNKNOWN_PARAM = "Unknown query parameter"
+LIMIT_RULE = "limit must be a whole number from 1 to 100"
+STATUS_RULE = "status must be pending or uploaded"
+BAD_TOKEN = "Invalid nextToken"
 USER_ALLOW = "GET, PUT, DELETE, OPTIONS"
 OBJECT_ALLOW = "GET, HEAD, PUT, OPTIONS"
 
@@ -387,7 +398,7 @@ def build_cases(urls):
                                     b'{"email":"p@example.com"}'),
              405, "Method not allowed", allow=USER_ALLOW))
     add(Case("DELETE /users (collection)", req(b"DELETE", b"/users"), 405, "Method not allowed",
-             allow="POST, OPTIONS"))
+             allow="POST, GET, OPTIONS"))
     add(Case("method with a space", b"DEL ETE /users/victim HTTP/1.1\r\nHost: x\r\n\r\n",
              400, MALFORMED, closed=True))
     add(Case("method with a control character", req(b"DE\x01ETE", b"/users/victim"),
@@ -629,6 +640,130 @@ def build_cases(urls):
              url_req(b"PUT", urls["put_va"], ct + [(b"Content-Length", b"abc")], b"EVIL",
                      length=False),
              400, "MalformedHTTPRequest", closed=True, xml=True))
+
+    # --- Query strings of the listings (GET /users, GET /assets; issue 14) ---------------------
+    # core/query_params.h: strict %HH, no empty, unknown or repeated name, values up to 2048
+    # bytes; core/listing.h: limit 1-100 in digits, nextToken bound to its query. Each is a 400
+    # with its message (the head limit, 16 KiB, is a 431), nothing is stored, and the secret
+    # file of the page tokens was made by the fixture's listings before the first snapshot.
+    def get(target):
+        return req(b"GET", target)
+
+    ut, at = urls["users_token"].encode(), urls["assets_token"].encode()
+    for path, token in ((b"/users", ut), (b"/assets", at)):
+        n = path.decode()
+        add(Case("GET %s?limit=2&nextToken=<its token> (control)" % n,
+                 get(path + b"?limit=2&nextToken=" + token), 200))
+        add(Case("GET %s?limit twice" % n, get(path + b"?limit=1&limit=2"), 400,
+                 "Repeated query parameter: limit"))
+        add(Case("GET %s?limit twice, once as %%6cimit" % n, get(path + b"?limit=1&%6cimit=1"),
+                 400, "Repeated query parameter: limit"))
+        add(Case("GET %s?nextToken twice" % n,
+                 get(path + b"?nextToken=" + token + b"&nextToken=" + token), 400,
+                 "Repeated query parameter: nextToken"))
+        add(Case("GET %s?limit=%%zz" % n, get(path + b"?limit=%zz"), 400, BAD_QUERY))
+        add(Case("GET %s?limit=%%4" % n, get(path + b"?limit=%4"), 400, BAD_QUERY))
+        add(Case("GET %s?limit=5%%" % n, get(path + b"?limit=5%"), 400, BAD_QUERY))
+        add(Case("GET %s?%%" % n, get(path + b"?%"), 400, BAD_QUERY))
+        add(Case("GET %s?li%%6=5 (bad escape in a name)" % n, get(path + b"?li%6=5"), 400,
+                 BAD_QUERY))
+        add(Case("GET %s?li%%00mit=5 (NUL in a name)" % n, get(path + b"?li%00mit=5"), 400,
+                 UNKNOWN_PARAM))
+        add(Case("GET %s?%%0d%%0a=1 (CR LF as a name)" % n, get(path + b"?%0d%0a=1"), 400,
+                 UNKNOWN_PARAM))
+        add(Case("GET %s?%%ff%%fe=1 (not UTF-8 as a name)" % n, get(path + b"?%ff%fe=1"), 400,
+                 UNKNOWN_PARAM))
+        add(Case("GET %s?%%22%%3e=1 (a quote in a name is not echoed)" % n,
+                 get(path + b"?%22%3e=1"), 400, UNKNOWN_PARAM))
+        add(Case("GET %s?a%%5cb=1 (a backslash in a name, echoed as JSON)" % n,
+                 get(path + b"?a%5cb=1"), 400, UNKNOWN_PARAM + ": a\\b"))
+        add(Case("GET %s?<64-byte name>=1 (echoed)" % n, get(path + b"?" + b"n" * 64 + b"=1"),
+                 400, UNKNOWN_PARAM + ": " + "n" * 64))
+        add(Case("GET %s?<65-byte name>=1 (not echoed)" % n,
+                 get(path + b"?" + b"n" * 65 + b"=1"), 400, UNKNOWN_PARAM))
+        add(Case("GET %s?LIMIT=5 (names are case-sensitive)" % n, get(path + b"?LIMIT=5"), 400,
+                 UNKNOWN_PARAM + ": LIMIT"))
+        add(Case("GET %s?=1" % n, get(path + b"?=1"), 400, EMPTY_NAME))
+        add(Case("GET %s?&" % n, get(path + b"?&"), 400, EMPTY_NAME))
+        add(Case("GET %s?==" % n, get(path + b"?=="), 400, EMPTY_NAME))
+        add(Case("GET %s?a=1&&b=2" % n, get(path + b"?a=1&&b=2"), 400, UNKNOWN_PARAM + ": a"))
+        add(Case("GET %s?limit=1&&nextToken=x" % n, get(path + b"?limit=1&&nextToken=x"), 400,
+                 EMPTY_NAME))
+        add(Case("GET %s?limit=5& (trailing &)" % n, get(path + b"?limit=5&"), 400, EMPTY_NAME))
+        add(Case("GET %s?&limit=5 (leading &)" % n, get(path + b"?&limit=5"), 400, EMPTY_NAME))
+        add(Case("GET %s?%%00=1 (NUL as a name)" % n, get(path + b"?%00=1"), 400, UNKNOWN_PARAM))
+        for value in (b"99999999999999999999", b"-0", b"0x10", b"0", b"101", b"-1", b"+5",
+                      b"%2b5", b"%205", b"5%20", b"1e2", b"5.0", b"", b"%00", b"5%00",
+                      b"%ff%fe"):
+            add(Case("GET %s?limit=%s" % (n, value.decode()), get(path + b"?limit=" + value),
+                     400, LIMIT_RULE))
+        add(Case("GET %s?limit (no '=')" % n, get(path + b"?limit"), 400, LIMIT_RULE))
+        add(Case("GET %s?nextToken of 3 KB" % n, get(path + b"?nextToken=" + b"A" * 3072), 400,
+                 "Query parameter nextToken is too long"))
+        add(Case("GET %s?nextToken of 2,048 bytes, version byte 1 (forged)" % n,
+                 get(path + b"?nextToken=AQ" + b"A" * 2046), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken=<token>= (raw '=' padding)" % n,
+                 get(path + b"?nextToken=" + token + b"="), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken=<token>%%3d%%3d (padding)" % n,
+                 get(path + b"?nextToken=" + token + b"%3d%3d"), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken with %%20 inside" % n,
+                 get(path + b"?nextToken=" + token[:10] + b"%20" + token[10:]), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken=%%20<token>" % n,
+                 get(path + b"?nextToken=%20" + token), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken truncated by one character" % n,
+                 get(path + b"?nextToken=" + token[:-1]), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken with a NUL appended" % n,
+                 get(path + b"?nextToken=" + token + b"%00"), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken=%%ff%%fe" % n, get(path + b"?nextToken=%ff%fe"), 400,
+                 BAD_TOKEN))
+        add(Case("GET %s?nextToken= (empty)" % n, get(path + b"?nextToken="), 400, BAD_TOKEN))
+        add(Case("GET %s?nextToken (no '=')" % n, get(path + b"?nextToken"), 400, BAD_TOKEN))
+        add(Case("GET %s?<15 KB query> (within the head limit)" % n,
+                 get(path + b"?limit=" + b"1" * 15000), 400, "Query parameter limit is too long"))
+        add(Case("GET %s?<100 KB query> (over the head limit)" % n,
+                 get(path + b"?limit=" + b"1" * 100000), 431, HEADERS_TOO_LARGE, closed=True))
+        add(Case("GET %s?<7,000 empty pairs>" % n, get(path + b"?" + b"&" * 7000), 400,
+                 EMPTY_NAME))
+        add(Case("GET %s?limit=1 x 1,500" % n, get(path + b"?" + b"&".join([b"limit=1"] * 1500)),
+                 400, "Repeated query parameter: limit"))
+    # A token is bound to its query: route, filters and caller.
+    add(Case("GET /assets?nextToken=<a users token>", get(b"/assets?nextToken=" + ut), 400,
+             BAD_TOKEN))
+    add(Case("GET /users?nextToken=<an assets token>", get(b"/users?nextToken=" + at), 400,
+             BAD_TOKEN))
+    add(Case("GET /assets?status=pending&nextToken=<an unfiltered token>",
+             get(b"/assets?status=pending&nextToken=" + at), 400, BAD_TOKEN))
+    add(Case("GET /users?email=victim@example.com&nextToken=<an unfiltered token>",
+             get(b"/users?email=victim%40example.com&nextToken=" + ut), 400, BAD_TOKEN))
+    add(Case("GET /users?email=<10 KB>", get(b"/users?email=" + b"e" * 10000 + b"%40example.com"),
+             400, "Query parameter email is too long"))
+    add(Case("GET /users?email=<2,049 bytes>",
+             get(b"/users?email=" + b"e" * 2037 + b"%40example.com"), 400,
+             "Query parameter email is too long"))
+    add(Case("GET /users?email=<255 bytes>", get(b"/users?email=" + b"e" * 243 + b"@example.com"),
+             400, EMAIL_RULE))
+    add(Case("GET /users?email twice", get(b"/users?email=victim%40example.com&email=x%40y.z"),
+             400, "Repeated query parameter: email"))
+    add(Case("GET /users?email=%zz@example.com", get(b"/users?email=%zz@example.com"), 400,
+             BAD_QUERY))
+    add(Case("GET /users?email=%ff%fe (not UTF-8)", get(b"/users?email=%ff%fe"), 400,
+             EMAIL_RULE))
+    add(Case("GET /users?email=a%00b@example.com (NUL)", get(b"/users?email=a%00b@example.com"),
+             400, EMAIL_RULE))
+    add(Case("GET /users?email=a%0d%0ab@example.com (CR LF)",
+             get(b"/users?email=a%0d%0ab@example.com"), 400, EMAIL_RULE))
+    add(Case("GET /users?status=pending (an assets parameter)", get(b"/users?status=pending"),
+             400, UNKNOWN_PARAM + ": status"))
+    add(Case("GET /assets?email=victim@example.com (a users parameter)",
+             get(b"/assets?email=victim%40example.com"), 400, UNKNOWN_PARAM + ": email"))
+    add(Case("GET /assets?status twice", get(b"/assets?status=pending&status=uploaded"), 400,
+             "Repeated query parameter: status"))
+    for value in (b"PENDING", b"pending%00", b"%0d%0aX-Evil:%201", b"", b"%ff%fe",
+                  b"pending%20", b"uploaded,pending", b"s" * 2048):
+        add(Case("GET /assets?status=%s" % value[:40].decode(), get(b"/assets?status=" + value),
+                 400, STATUS_RULE))
+    add(Case("GET /assets?status=<2,049 bytes>", get(b"/assets?status=" + b"s" * 2049), 400,
+             "Query parameter status is too long"))
     return C
 
 
@@ -696,8 +831,23 @@ class HostileInputTest(unittest.TestCase):
             status, _h, body = url_request(srv.presign("PUT", key), "PUT", b"stored " + key.encode(),
                                            port=srv.port)
             assert status == 200, (key, status, body)
+        # A second user and asset, so that the listings' first pages of one end with a token
+        # (which also makes the page-token secret file before any case takes its snapshot).
+        status, _h, body = srv.request("POST", "/users", {"userId": "pager",
+                                                          "email": "pager@example.com"})
+        assert status == 201, (status, body)
+        status, _h, body = srv.request("POST", "/assets", {"assetId": "vb", "fileName": "g.txt",
+                                                           "contentType": VA_TYPE})
+        assert status == 201, (status, body)
+        tokens = {}
+        for path in ("/users", "/assets"):
+            status, _h, body = srv.request("GET", path + "?limit=1")
+            assert status == 200 and len(body["items"]) == 1 and body["nextToken"], (status, body)
+            tokens[path] = body["nextToken"]
         public = "http://localhost:%d" % srv.port
         cls.urls = {
+            "users_token": tokens["/users"],
+            "assets_token": tokens["/assets"],
             "put_va": srv.presign("PUT", VA_KEY, content_type=VA_TYPE),
             "get_va": srv.presign("GET", VA_KEY),
             "expired_put": srv.presign("PUT", VA_KEY, content_type=VA_TYPE,
@@ -942,6 +1092,51 @@ class AuthorizationHeaderTest(unittest.TestCase):
             cls.srv.stop()
         finally:
             shutil.rmtree(cls.root, ignore_errors=True)
+
+    def bearer(self, sub, *groups):
+        run = subprocess.run([self.srv.binary, "token", "--sub", sub, "--data-dir", self.data_dir]
+                             + [a for g in groups for a in ("--group", g)],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        return b"Bearer " + run.stdout.strip().encode("ascii")
+
+    def get_as(self, target, bearer):
+        ex = exchange(self.srv.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                      + bearer + b"\r\n\r\n", wait_close=False)
+        return ex.status, json.loads(ex.body.decode("utf-8"))
+
+    def test_listing_tokens_are_bound_to_the_caller(self):
+        """A page token continues the listing of the caller it was issued to, on its query only:
+        another subject's, an admin's, or the same caller on another filter → 400 Invalid
+        nextToken. A non-admin may not list every user (403) and gets no token for an email
+        search."""
+        owner, other = self.bearer("lister"), self.bearer("other")
+        boss = self.bearer("boss", "admin")
+        for i in range(3):
+            ex = exchange(self.srv.port, b"POST /assets HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                          + owner + b"\r\nContent-Type: application/json\r\nContent-Length: %d"
+                          b"\r\n\r\n" % len(jbytes({"assetId": "listed%d" % i, "fileName": "f"}))
+                          + jbytes({"assetId": "listed%d" % i, "fileName": "f"}), wait_close=False)
+            self.assertEqual(ex.status, 201, ex.body[:300])
+        status, page = self.get_as(b"/assets?limit=1", owner)
+        self.assertEqual(status, 200, page)
+        self.assertEqual(len(page["items"]), 1, page)
+        token = page["nextToken"].encode("ascii")
+        status, page = self.get_as(b"/assets?limit=5&nextToken=" + token, owner)
+        self.assertEqual((status, len(page.get("items", ()))), (200, 2), page)
+        for name, target, bearer in (
+                ("another subject", b"/assets?nextToken=" + token, other),
+                ("an admin", b"/assets?nextToken=" + token, boss),
+                ("the owner, filtered", b"/assets?status=pending&nextToken=" + token, owner),
+                ("the owner, on /users", b"/users?email=lister%40example.com&nextToken=" + token,
+                 owner)):
+            with self.subTest(case=name):
+                self.assertEqual(self.get_as(target, bearer), (400, {"error": "Invalid nextToken"}))
+        self.assertEqual(self.get_as(b"/users?limit=1", owner),
+                         (403, {"error": "Only admins may list every user"}))
+        self.assertEqual(self.get_as(b"/users?limit=1&limit=2", owner),
+                         (400, {"error": "Repeated query parameter: limit"}))
+        self.assertTrue(self.srv.alive(), self.srv.stderr_text()[-2000:])
 
     def post_victim(self, auth_lines):
         body = jbytes({"userId": "victim", "email": "victim@example.com"})

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <tuple>
 #include <vector>
 
 #include "adapters/aws/dynamo_table.h"
@@ -59,11 +60,23 @@ TEST_P(DynamoPeerTest, EnsureTableCreatesTheTableWithItsIndexesAndIsSafeToRunTwi
     indexes.emplace_back(g.at("IndexName").as_string());
   }
   std::sort(indexes.begin(), indexes.end());
-  EXPECT_EQ(indexes, (std::vector<std::string>{"createdAt-index", "status-index"}));
-  // createdAt is a number, status a string: the attribute definitions say so.
+  EXPECT_EQ(indexes, (std::vector<std::string>{"all-created-index", "owner-created-index",
+                                               "status-created-index"}));
+  // Every key attribute is a string; every index is ordered by gsiOrder.
+  std::vector<std::string> attributes;
   for (const auto& a : described->raw.at("AttributeDefinitions").as_array()) {
-    const auto name = a.at("AttributeName").as_string();
-    EXPECT_EQ(a.at("AttributeType"), name == "createdAt" ? "N" : "S") << name;
+    attributes.emplace_back(a.at("AttributeName").as_string());
+    EXPECT_EQ(a.at("AttributeType"), "S") << attributes.back();
+  }
+  std::sort(attributes.begin(), attributes.end());
+  EXPECT_EQ(attributes,
+            (std::vector<std::string>{"assetId", "gsiAll", "gsiOrder", "ownerId", "status"}));
+  for (const auto& g : described->raw.at("GlobalSecondaryIndexes").as_array()) {
+    const auto& keys = g.at("KeySchema").as_array();
+    ASSERT_EQ(keys.size(), 2u);
+    EXPECT_EQ(keys[1].at("AttributeName"), "gsiOrder");
+    EXPECT_EQ(keys[1].at("KeyType"), "RANGE");
+    EXPECT_EQ(g.at("Projection").at("ProjectionType"), "ALL");
   }
 }
 
@@ -95,10 +108,10 @@ TEST_P(DynamoPeerTest, EnsureTableRefusesAnExistingTableWithAnotherShape) {
   EXPECT_NE(refused.error().detail.find("partition key"), std::string::npos)
       << refused.error().detail;
   auto more_indexes = schema;
-  more_indexes.indexes.push_back({"status-index", "status"});
+  more_indexes.indexes.push_back({"status-created-index", "status", false});
   refused = aws::ensure_table(*client, more_indexes, options);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().detail.find("no index status-index"), std::string::npos)
+  EXPECT_NE(refused.error().detail.find("no index status-created-index"), std::string::npos)
       << refused.error().detail;
 }
 
@@ -124,14 +137,85 @@ TEST_P(DynamoPeerTest, AMalformedCursorIsAnError) {
     ASSERT_FALSE(page) << cursor;
     EXPECT_NE(page.error().detail.find("invalid cursor"), std::string::npos) << cursor;
   }
-  // A scan cursor is no query cursor, and a cursor of one index value none of another.
-  ASSERT_TRUE(table.put_if_absent(object{{"userId", "a"}, {"email", "x@b.c"}}));
-  ASSERT_TRUE(table.put_if_absent(object{{"userId", "b"}, {"email", "x@b.c"}}));
-  auto page = table.query({"email-index", "x@b.c", 1, std::nullopt});
-  ASSERT_TRUE(page && page->next_cursor);
-  EXPECT_FALSE(table.query({"email-index", "y@b.c", 1, page->next_cursor}));
-  EXPECT_FALSE(table.scan({1, page->next_cursor}));
-  EXPECT_TRUE(table.query({"email-index", "x@b.c", 1, page->next_cursor}));
+}
+
+// A users table as the seed made it: GSIs keyed by email (S) and createdAt (N), items without
+// the derived attributes.
+void make_seed_users_table(aws::DynamoDbClient& client, const std::string& name) {
+  aws::CreateTableRequest create{
+      name,
+      "userId",
+      {{"userId", "S"}, {"email", "S"}, {"createdAt", "N"}},
+      {{"email-index", "email", ""}, {"createdAt-index", "createdAt", ""}}};
+  ASSERT_TRUE(client.create_table(create));
+}
+
+TEST_P(DynamoPeerTest, ATableWithTheSeedsIndexesIsRefusedThenMigrated) {
+  const auto schema = users_schema(fresh("seed_users"));
+  make_seed_users_table(*client, schema.name);
+  const std::int64_t now = 1'700'000'000;
+  for (const auto& [id, email, created] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"a", "Ann@X.com", 3}, {"b", "ann@x.com", 1}, {"c", "bob@x.com", 2}}) {
+    ASSERT_TRUE(client->put_item(
+        {schema.name,
+         object{
+             {"userId", id}, {"email", email}, {"createdAt", now + created}, {"ttl", now + 1000}},
+         "",
+         {},
+         {},
+         false}));
+  }
+  ASSERT_TRUE(client->put_item({schema.name, object{{"userId", "no-created"}}, "", {}, {}, false}));
+
+  auto refused = aws::ensure_table(*client, schema, options);
+  ASSERT_FALSE(refused);
+  const auto& detail = refused.error().detail;
+  EXPECT_NE(detail.find("no index email-created-index, all-created-index"), std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("docs/deploy.md, \"Migrating the indexes\""), std::string::npos) << detail;
+
+  std::vector<std::string> lines;
+  auto migrate = options;
+  migrate.migrate = true;
+  migrate.progress = [&](const std::string& line) { lines.push_back(line); };
+  auto migrated = aws::ensure_table(*client, schema, migrate);
+  if (!migrated && migrated.error().detail.find("after migration: no index") != std::string::npos) {
+    // Record the limitation rather than assume it: UpdateTable answers 200 and adds nothing.
+    EXPECT_EQ(peer->name, "dynalite") << migrated.error().detail;
+    GTEST_SKIP() << peer->name
+                 << " ignores UpdateTable's GlobalSecondaryIndexUpdates Create (no index is ever "
+                    "added); moto runs the migration";
+  }
+  ASSERT_TRUE(migrated) << migrated.error().detail;
+  EXPECT_FALSE(migrated->created);
+  EXPECT_EQ(migrated->added_indexes,
+            (std::vector<std::string>{"email-created-index", "all-created-index"}));
+  EXPECT_EQ(migrated->backfilled, 3u);  // not "no-created": it has nothing to derive
+  EXPECT_EQ(lines.size(), 3u);
+
+  FixedClock clock{now};
+  aws::DynamoTable table(client, schema, clock);
+  auto ids = [](const StoreResult<ListPage>& page) {
+    std::vector<std::string> out;
+    if (page) {
+      for (const auto& item : page->items) out.emplace_back(item.at("userId").as_string());
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(table.list({.index = "all-created-index"})),
+            (std::vector<std::string>{"a", "c", "b"}));
+  EXPECT_EQ(ids(table.list({.index = "email-created-index", .equals = "ANN@x.com"})),
+            (std::vector<std::string>{"a", "b"}));
+  // The items read back as they were written.
+  EXPECT_EQ(
+      **table.get("a"),
+      (object{
+          {"userId", "a"}, {"email", "Ann@X.com"}, {"createdAt", now + 3}, {"ttl", now + 1000}}));
+  // Done: the next run finds nothing to do, and a back-fill again changes nothing.
+  auto again = aws::ensure_table(*client, schema, options);
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_TRUE(again->added_indexes.empty());
+  EXPECT_EQ(aws::backfill_derived_attributes(*client, schema).value_or(99), 0u);
 }
 
 TEST_P(DynamoPeerTest, RequestsWithATamperedSignatureAreRejectedWith403) {

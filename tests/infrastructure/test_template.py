@@ -6,9 +6,16 @@
   stage of the one API; no other routes. The API's CORS methods are the table's.
 - Each function runs the one package (provided.al2023, x86_64, handler bootstrap,
   build/lambda/bootstrap.zip) with its SBAPI_FUNCTION, and its policies and environment name
-  only its own table / bucket, with no wildcard action or resource.
-- Tables: on-demand, the key and GSIs of src/core/schemas.cc, TTL on `ttl`. Bucket: public
-  access blocked, 30-day expiration, ObjectCreated under assets/ -> the upload function.
+  only its own table / bucket / the page-token secret, with no wildcard action or resource.
+  Listings: the users and assets functions may `dynamodb:Query` exactly their own table's
+  indexes (each index ARN named, no `index/*`, never the table itself), no function may Scan;
+  they (and only they) get SBAPI_PAGE_TOKEN_SECRET_ARN and `secretsmanager:GetSecretValue` on
+  exactly the template's generated secret. GET /users and GET /assets are deployed, on their
+  functions, behind the authorizer.
+- Tables: on-demand, TTL on `ttl`, the key and GSIs of src/core/schemas.h / schemas.cc as the
+  DynamoDB adapter keys them (partition attribute, its folded copy, or the constant `gsiAll`;
+  sort key `gsiOrder`), nothing else in AttributeDefinitions. Bucket: public access blocked,
+  30-day expiration, ObjectCreated under assets/ -> the upload function.
 - Log groups with retention per function; alarms on 5XXError (Sum, > 10 per 60 s) and Latency
   (p90 > 1000 ms); the outputs.
 - Authentication, for both values of the AuthMode parameter (the template's Conditions are
@@ -66,9 +73,30 @@ COGNITO_TYPES = ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient",
 
 # Which function serves which routes, by the first path segment; and what each may touch.
 FUNCTIONS = {
-    "users": {"prefixes": ("/users", "/health"), "resources": {"UsersTable"}},
-    "assets": {"prefixes": ("/assets",), "resources": {"AssetsTable", "AssetsBucket"}},
-    "uploads": {"prefixes": (), "resources": {"AssetsTable", "AssetsBucket"}},
+    "users": {"prefixes": ("/users", "/health"),
+              "resources": {"UsersTable", "PageTokenSecret"}, "table": "UsersTable"},
+    "assets": {"prefixes": ("/assets",),
+               "resources": {"AssetsTable", "AssetsBucket", "PageTokenSecret"},
+               "table": "AssetsTable"},
+    "uploads": {"prefixes": (), "resources": {"AssetsTable", "AssetsBucket"},
+                "table": "AssetsTable"},
+}
+# The functions that list (and so sign page tokens), and the secret they sign them with.
+LISTING_ROLES = ("users", "assets")
+SECRET = "PageTokenSecret"
+TABLE_KEYS = {"UsersTable": "userId", "AssetsTable": "assetId"}
+
+# How the DynamoDB adapter keys an index of src/core/schemas.cc (issue 14): the partition
+# attribute as it is, or `<attribute>Lower` (its ASCII-lower-cased copy) when the index folds
+# case, or `gsiAll` (one constant value) for an index of every item; always the sort key
+# `gsiOrder`, a string (created time and key). All strings.
+SORT_KEY = "gsiOrder"
+ALL_PARTITION = "gsiAll"
+# What schema_indexes() must find: a parse that finds less fails rather than passing vacuously.
+EXPECTED_INDEXES = {
+    "userId": {"email-created-index": "emailLower", "all-created-index": "gsiAll"},
+    "assetId": {"owner-created-index": "ownerId", "status-created-index": "status",
+                "all-created-index": "gsiAll"},
 }
 
 
@@ -135,14 +163,27 @@ def protected_routes():
 
 
 def schema_indexes():
-    """{table key: [(index name, attribute, 'S'|'N')]} from src/core/schemas.cc."""
+    """{table key: {index name: DynamoDB partition attribute}} from src/core/schemas.cc (the
+    IndexSchema entries: name constant, partition attribute, fold_case) and the index names of
+    src/core/schemas.h, keyed as the DynamoDB adapter keys them (SORT_KEY always)."""
+    with open(os.path.join(REPO, "src", "core", "schemas.h"), encoding="utf-8") as f:
+        names = dict(re.findall(r'constexpr std::string_view (k\w+) = "([\w-]+)";', f.read()))
     with open(os.path.join(REPO, "src", "core", "schemas.cc"), encoding="utf-8") as f:
         text = f.read()
     schemas = {}
     for key, body in re.findall(r'"(\w+)",\s*\{(.*?)\},\s*"ttl"', text, re.S):
-        schemas[key] = [(name, attr, "N" if "kNumber" in kind else "S")
-                        for name, attr, kind in
-                        re.findall(r'\{"([\w-]+)",\s*"(\w+)"([^}]*)\}', body)]
+        indexes = {}
+        for constant, attribute, fold in re.findall(
+                r'\{std::string\((k\w+)\),\s*"(\w*)",\s*(?:/\*\s*fold_case\s*=\s*\*/\s*)?'
+                r'(true|false)\s*\}', body):
+            if not attribute:
+                partition = ALL_PARTITION
+            elif fold == "true":
+                partition = attribute + "Lower"
+            else:
+                partition = attribute
+            indexes[names[constant]] = partition
+        schemas[key] = indexes
     return schemas
 
 
@@ -400,6 +441,9 @@ class TemplateTest(unittest.TestCase):
                         self.assertLessEqual(named, allowed, "%s: %r" % (name, resource))
                         if "AssetsBucket" in named:
                             self.assertIn("/assets/*", str(resource), name)
+                    for action in actions:
+                        self.assertNotEqual(action, "dynamodb:Scan",
+                                            "%s: listings Query an index, never Scan" % name)
                 for template_name, args in policy.items():
                     if template_name == "Statement":
                         continue
@@ -414,9 +458,84 @@ class TemplateTest(unittest.TestCase):
                 actions |= set(as_list(statement["Action"]))
             self.assertNotIn("DynamoDBCrudPolicy", policy, "uploads only reads and updates")
         self.assertEqual(actions, {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"})
-        users = self.function_with_role("users")
-        self.assertEqual(self.prop(users, "Policies"),
-                         [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "UsersTable"}}}])
+        for role in LISTING_ROLES:
+            for policy in self.prop(self.function_with_role(role), "Policies"):
+                # SAM's DynamoDBCrudPolicy would grant Scan and every index (index/*).
+                self.assertEqual(list(policy), ["Statement"], "%s: %s" % (role, list(policy)))
+
+    def statements(self, function):
+        return [statement for policy in self.prop(function, "Policies") or []
+                for statement in policy.get("Statement", [])]
+
+    def index_arns(self, table):
+        """The ARN of each index of `table`, in the template's !Sub form."""
+        indexes = self.resources[table]["Properties"]["GlobalSecondaryIndexes"]
+        return sorted("${%s.Arn}/index/%s" % (table, i["IndexName"]) for i in indexes)
+
+    def test_query_permission_names_exactly_the_tables_indexes(self):
+        for name in self.functions:
+            role = self.role_of(name)
+            queried = []
+            for statement in self.statements(name):
+                actions = as_list(statement["Action"])
+                if "dynamodb:Query" not in actions:
+                    continue
+                self.assertEqual(statement["Effect"], "Allow")
+                self.assertEqual(actions, ["dynamodb:Query"],
+                                 "%s: Query in a statement of its own" % name)
+                for resource in as_list(statement["Resource"]):
+                    self.assertEqual(set(resource), {"Fn::Sub"}, "%s: %r" % (name, resource))
+                    self.assertIsInstance(resource["Fn::Sub"], str, name)
+                    queried.append(resource["Fn::Sub"])
+            if role not in LISTING_ROLES:
+                self.assertEqual(queried, [], "%s lists nothing" % name)
+                continue
+            table = FUNCTIONS[role]["table"]
+            self.assertEqual(sorted(queried), self.index_arns(table),
+                             "%s: Query on exactly each index of %s" % (name, table))
+            for arn in queried:
+                self.assertNotIn("*", arn, name)
+            # The indexes are those of the schema (test_tables checks their keys).
+            self.assertEqual(sorted(arn.rsplit("/", 1)[1] for arn in queried),
+                             sorted(schema_indexes()[TABLE_KEYS[table]]), name)
+
+    def test_secret_permission_is_exactly_the_secret(self):
+        secret = self.resources[SECRET]
+        self.assertEqual(secret["Type"], "AWS::SecretsManager::Secret")
+        props = secret["Properties"]
+        self.assertNotIn("SecretString", props, "the key is generated, never written down")
+        generated = props["GenerateSecretString"]
+        self.assertGreaterEqual(generated["PasswordLength"], 32)  # kMinPageTokenSecretBytes
+        self.assertIs(generated["ExcludePunctuation"], True)
+        self.assertNotIn("SecretStringTemplate", generated, "SecretString is the key itself")
+        for name in self.functions:
+            role = self.role_of(name)
+            env = self.prop(name, "Environment")["Variables"]
+            grants = [statement for statement in self.statements(name)
+                      if any(a.startswith("secretsmanager:") for a in as_list(statement["Action"]))]
+            if role not in LISTING_ROLES:
+                self.assertNotIn("SBAPI_PAGE_TOKEN_SECRET_ARN", env, name)
+                self.assertEqual(grants, [], name)
+                continue
+            self.assertEqual(env.get("SBAPI_PAGE_TOKEN_SECRET_ARN"), {"Ref": SECRET}, name)
+            self.assertNotIn("SBAPI_PAGE_TOKEN_SECRET_FILE", env, name)
+            self.assertEqual(len(grants), 1, name)
+            self.assertEqual(grants[0]["Effect"], "Allow", name)
+            self.assertEqual(as_list(grants[0]["Action"]), ["secretsmanager:GetSecretValue"], name)
+            self.assertEqual(as_list(grants[0]["Resource"]), [{"Ref": SECRET}], name)
+
+    def test_listing_routes_are_deployed_and_protected(self):
+        definition = self.resources["Api"]["Properties"]["DefinitionBody"]
+        for role, path in (("users", "/users"), ("assets", "/assets")):
+            self.assertIn(("GET", path), router_routes(), "the route table lists GET " + path)
+            self.assertIn(("GET", path), protected_routes(), "GET %s needs a token" % path)
+            events = [e["Properties"] for e in
+                      self.functions[self.function_with_role(role)]["Properties"]["Events"].values()
+                      if e["Type"] == "Api"]
+            self.assertIn(("get", path), [(e["Method"], e["Path"]) for e in events], role)
+            security = definition["paths"][path]["get"]["security"]
+            self.assertEqual(resolve_conditions(security, {"UseCognito": True}),
+                             [{AUTHORIZER: []}], path)
 
     def names_bucket(self, resource):
         """True when an ARN spells the bucket's own name (the form that avoids the cycle)."""
@@ -436,8 +555,11 @@ class TemplateTest(unittest.TestCase):
 
     def test_tables(self):
         schemas = schema_indexes()
-        self.assertEqual(sorted(schemas), ["assetId", "userId"])
-        for logical, key in (("UsersTable", "userId"), ("AssetsTable", "assetId")):
+        self.assertEqual(schemas, EXPECTED_INDEXES,
+                         "src/core/schemas.cc changed (or no longer parses): update the template's "
+                         "tables, the functions' Query permissions, docs/deploy.md's migration "
+                         "and EXPECTED_INDEXES")
+        for logical, key in TABLE_KEYS.items():
             props = self.resources[logical]["Properties"]
             self.assertEqual(self.resources[logical]["Type"], "AWS::DynamoDB::Table")
             self.assertEqual(props["BillingMode"], "PAY_PER_REQUEST")
@@ -447,12 +569,16 @@ class TemplateTest(unittest.TestCase):
             types = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
             self.assertEqual(types.pop(key), "S")
             indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
-            self.assertEqual(sorted(indexes), sorted(n for n, _, _ in schemas[key]))
-            for index_name, attribute, kind in schemas[key]:
+            self.assertEqual(sorted(indexes), sorted(schemas[key]), logical)
+            used = set()
+            for index_name, partition in schemas[key].items():
                 self.assertEqual(indexes[index_name]["KeySchema"],
-                                 [{"AttributeName": attribute, "KeyType": "HASH"}])
+                                 [{"AttributeName": partition, "KeyType": "HASH"},
+                                  {"AttributeName": SORT_KEY, "KeyType": "RANGE"}], index_name)
                 self.assertEqual(indexes[index_name]["Projection"], {"ProjectionType": "ALL"})
-                self.assertEqual(types.pop(attribute), kind, index_name)
+                used |= {partition, SORT_KEY}
+            for attribute in used:
+                self.assertEqual(types.pop(attribute), "S", "%s.%s" % (logical, attribute))
             self.assertEqual(types, {}, "attribute definitions no index uses")
 
     def test_bucket(self):
@@ -743,14 +869,22 @@ class TemplateTest(unittest.TestCase):
             allowed = FUNCTIONS[self.role_of(name)]["resources"]
             self.assertEqual(role["ManagedPolicyArns"], [
                 "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"])
+            queried = []
             for policy in role["Policies"]:
                 for statement in policy["PolicyDocument"]["Statement"]:
+                    actions = as_list(statement["Action"])
+                    self.assertNotIn("dynamodb:Scan", actions, name)
                     for resource in as_list(statement["Resource"]):
                         named = references(resource)
                         if self.names_bucket(resource):
                             named.add("AssetsBucket")
                         self.assertTrue(named, "%s: %r" % (name, resource))
                         self.assertLessEqual(named, allowed, "%s: %r" % (name, resource))
+                        if "dynamodb:Query" in actions:
+                            queried.append(resource["Fn::Sub"])
+            expected = (self.index_arns(FUNCTIONS[self.role_of(name)]["table"])
+                        if self.role_of(name) in LISTING_ROLES else [])
+            self.assertEqual(sorted(queried), expected, name)
         # The generated API definition: the router's routes, plus API Gateway's CORS preflights.
         paths = out["Api"]["Properties"]["Body"]["paths"]
         generated = sorted((method.upper(), path) for path, methods in paths.items()

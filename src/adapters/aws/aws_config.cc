@@ -164,6 +164,10 @@ std::expected<AwsConfig, std::string> load_aws_config(const Environment& env,
   auto s3 = endpoint_for(env, "s3", "AWS_ENDPOINT_URL_S3", config.region);
   if (!s3) return std::unexpected(s3.error());
   std::tie(config.s3_endpoint, config.custom_s3_endpoint) = *s3;
+  auto secretsmanager =
+      endpoint_for(env, "secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER", config.region);
+  if (!secretsmanager) return std::unexpected(secretsmanager.error());
+  std::tie(config.secretsmanager_endpoint, config.custom_secretsmanager_endpoint) = *secretsmanager;
 
   const auto name = [&](std::string_view variable, bool needed,
                         std::string& out) -> std::optional<std::string> {

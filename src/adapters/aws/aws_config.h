@@ -8,12 +8,14 @@
 //   host name).
 // - Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (required; Lambda sets them),
 //   AWS_SESSION_TOKEN (optional: temporary credentials). No profile files or instance metadata.
-// - Endpoints: AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 win over AWS_ENDPOINT_URL; with
-//   none set (or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true) the AWS defaults
-//   https://dynamodb.<region>.amazonaws.com and https://s3.<region>.amazonaws.com
-//   (amazonaws.com.cn for cn-* regions). A configured endpoint is http(s)://host[:port][/path],
-//   plain http allowed (local engines); a trailing '/' is dropped. `custom_*_endpoint` tells
-//   whether the endpoint was configured (S3 then uses path-style URLs).
+// - Endpoints: AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 /
+//   AWS_ENDPOINT_URL_SECRETS_MANAGER (the SDKs' service-specific names) win over
+//   AWS_ENDPOINT_URL; with none set (or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true) the AWS
+//   defaults https://dynamodb.<region>.amazonaws.com, https://s3.<region>.amazonaws.com and
+//   https://secretsmanager.<region>.amazonaws.com (amazonaws.com.cn for cn-* regions). A configured
+//   endpoint is http(s)://host[:port][/path], plain http allowed (local engines); a trailing '/' is
+//   dropped. `custom_*_endpoint` tells whether the endpoint was configured (S3 then uses path-style
+//   URLs).
 // - AWS_CA_BUNDLE (optional): a PEM file of CA certificates to verify TLS peers with, instead
 //   of the system store.
 // - Names: USERS_TABLE_NAME, ASSETS_TABLE_NAME, ASSETS_BUCKET_NAME, each required only when the
@@ -50,10 +52,12 @@ struct AwsConfigNeeds {
 struct AwsConfig {
   std::string region;
   sigv4::Credentials credentials;
-  std::string dynamodb_endpoint;  // scheme://host[:port][/path], no trailing '/'
-  std::string s3_endpoint;        // idem
+  std::string dynamodb_endpoint;        // scheme://host[:port][/path], no trailing '/'
+  std::string s3_endpoint;              // idem
+  std::string secretsmanager_endpoint;  // idem (the page-token secret on Lambda)
   bool custom_dynamodb_endpoint = false;
   bool custom_s3_endpoint = false;
+  bool custom_secretsmanager_endpoint = false;
   std::string ca_bundle;     // AWS_CA_BUNDLE; empty: the system store
   std::string users_table;   // empty when not needed and not set
   std::string assets_table;  // idem

@@ -139,6 +139,34 @@ TEST(AwsConfig, OnlyOneServiceEndpointLeavesTheOtherOnAws) {
   EXPECT_EQ(config->s3_endpoint, "https://s3.eu-central-1.amazonaws.com");
 }
 
+TEST(AwsConfig, SecretsManagerEndpoint) {
+  Env env = complete();
+  auto aws = load_aws_config(map_environment(env));
+  ASSERT_TRUE(aws.has_value()) << aws.error();
+  EXPECT_EQ(aws->secretsmanager_endpoint, "https://secretsmanager.eu-central-1.amazonaws.com");
+  EXPECT_FALSE(aws->custom_secretsmanager_endpoint);
+  env["AWS_REGION"] = "cn-northwest-1";
+  EXPECT_EQ(load_aws_config(map_environment(env))->secretsmanager_endpoint,
+            "https://secretsmanager.cn-northwest-1.amazonaws.com.cn");
+
+  env["AWS_ENDPOINT_URL"] = "http://localhost:4566";
+  auto general = load_aws_config(map_environment(env));
+  ASSERT_TRUE(general.has_value()) << general.error();
+  EXPECT_EQ(general->secretsmanager_endpoint, "http://localhost:4566");
+  EXPECT_TRUE(general->custom_secretsmanager_endpoint);
+
+  // The SDKs' service-specific name wins, and leaves the others alone.
+  env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "http://127.0.0.1:5001/";
+  auto specific = load_aws_config(map_environment(env));
+  ASSERT_TRUE(specific.has_value()) << specific.error();
+  EXPECT_EQ(specific->secretsmanager_endpoint, "http://127.0.0.1:5001");
+  EXPECT_EQ(specific->dynamodb_endpoint, "http://localhost:4566");
+
+  env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "127.0.0.1:5001";
+  EXPECT_TRUE(error_of(env).starts_with("AWS_ENDPOINT_URL_SECRETS_MANAGER must look like"))
+      << error_of(env);
+}
+
 TEST(AwsConfig, IgnoreConfiguredEndpointUrls) {
   Env env = complete();
   env["AWS_ENDPOINT_URL"] = "http://localhost:4566";

@@ -104,6 +104,30 @@ std::expected<WriteOutcome, DynamoError> write_outcome(DynamoResult<json::object
   return WriteOutcome{false, std::move(*item)};
 }
 
+json::array attribute_definitions(const std::vector<AttributeDefinition>& attributes) {
+  json::array definitions;
+  for (const auto& a : attributes) {
+    definitions.push_back(json::object{{"AttributeName", a.name}, {"AttributeType", a.type}});
+  }
+  return definitions;
+}
+
+json::object index_json(const GlobalIndexDefinition& index) {
+  json::array key_schema{json::object{{"AttributeName", index.hash_key}, {"KeyType", "HASH"}}};
+  if (!index.range_key.empty()) {
+    key_schema.push_back(json::object{{"AttributeName", index.range_key}, {"KeyType", "RANGE"}});
+  }
+  json::object out{{"IndexName", index.name},
+                   {"KeySchema", std::move(key_schema)},
+                   {"Projection", json::object{{"ProjectionType", "ALL"}}}};
+  if (index.read_capacity > 0 && index.write_capacity > 0) {
+    out.emplace("ProvisionedThroughput",
+                json::object{{"ReadCapacityUnits", index.read_capacity},
+                             {"WriteCapacityUnits", index.write_capacity}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string DynamoError::describe() const {
@@ -299,6 +323,7 @@ DynamoResult<ItemsPage> DynamoDbClient::query(const QueryItemsRequest& request) 
     body.emplace("ExclusiveStartKey", std::move(*start));
   }
   if (request.consistent_read) body.emplace("ConsistentRead", true);
+  if (!request.scan_forward) body.emplace("ScanIndexForward", false);
   auto response = call("Query", body);
   if (!response) return std::unexpected(std::move(response.error()));
   return read_page(*response);
@@ -323,27 +348,29 @@ DynamoResult<ItemsPage> DynamoDbClient::scan(const ScanItemsRequest& request) {
 }
 
 DynamoResult<void> DynamoDbClient::create_table(const CreateTableRequest& request) {
-  json::array definitions;
-  for (const auto& a : request.attributes) {
-    definitions.push_back(json::object{{"AttributeName", a.name}, {"AttributeType", a.type}});
-  }
   json::object body{{"TableName", request.table},
-                    {"AttributeDefinitions", std::move(definitions)},
+                    {"AttributeDefinitions", attribute_definitions(request.attributes)},
                     {"KeySchema", json::array{json::object{{"AttributeName", request.hash_key},
                                                            {"KeyType", "HASH"}}}},
                     {"BillingMode", "PAY_PER_REQUEST"}};
   if (!request.indexes.empty()) {
     json::array indexes;
-    for (const auto& index : request.indexes) {
-      indexes.push_back(json::object{
-          {"IndexName", index.name},
-          {"KeySchema",
-           json::array{json::object{{"AttributeName", index.hash_key}, {"KeyType", "HASH"}}}},
-          {"Projection", json::object{{"ProjectionType", "ALL"}}}});
-    }
+    for (const auto& index : request.indexes) indexes.push_back(index_json(index));
     body.emplace("GlobalSecondaryIndexes", std::move(indexes));
   }
   auto response = call("CreateTable", body);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return {};
+}
+
+DynamoResult<void> DynamoDbClient::add_global_index(
+    std::string_view table, const std::vector<AttributeDefinition>& attributes,
+    const GlobalIndexDefinition& index) {
+  json::object body{
+      {"TableName", table},
+      {"AttributeDefinitions", attribute_definitions(attributes)},
+      {"GlobalSecondaryIndexUpdates", json::array{json::object{{"Create", index_json(index)}}}}};
+  auto response = call("UpdateTable", body);
   if (!response) return std::unexpected(std::move(response.error()));
   return {};
 }

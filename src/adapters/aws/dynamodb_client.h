@@ -111,6 +111,7 @@ struct QueryItemsRequest {
   std::optional<std::int64_t> limit;  // items *evaluated* (before the filter), as DynamoDB
   std::optional<boost::json::object> exclusive_start_key;
   bool consistent_read = false;
+  bool scan_forward = true;  // false: the RANGE key descending (ScanIndexForward)
 };
 
 struct ScanItemsRequest {
@@ -135,7 +136,11 @@ struct AttributeDefinition {
 
 struct GlobalIndexDefinition {
   std::string name;
-  std::string hash_key;  // projection ALL, no range key
+  std::string hash_key;   // projection ALL
+  std::string range_key;  // empty = none
+  // > 0: sent as its ProvisionedThroughput (an index added to a provisioned table needs one).
+  std::int64_t read_capacity = 0;
+  std::int64_t write_capacity = 0;
 };
 
 struct CreateTableRequest {
@@ -179,6 +184,11 @@ class DynamoDbClient {
   DynamoResult<ItemsPage> scan(const ScanItemsRequest& request);
 
   DynamoResult<void> create_table(const CreateTableRequest& request);
+  // UpdateTable adding one GSI (DynamoDB adds at most one per call); `attributes` defines its
+  // key attributes.
+  DynamoResult<void> add_global_index(std::string_view table,
+                                      const std::vector<AttributeDefinition>& attributes,
+                                      const GlobalIndexDefinition& index);
   DynamoResult<TableDescription> describe_table(std::string_view table);
   DynamoResult<void> update_time_to_live(std::string_view table, std::string_view attribute,
                                          bool enabled);

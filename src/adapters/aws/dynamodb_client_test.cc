@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <regex>
+#include <tuple>
 
 #include "adapters/aws/dynamo_table.h"
 #include "adapters/aws/dynamodb_client.h"
@@ -230,9 +231,13 @@ TEST_F(DynamoDbClientTest, PutIfAbsentSendsThisPutItem) {
   auto put = users().put_if_absent(user("u1"));
   ASSERT_TRUE(put) << put.error().detail;
   EXPECT_TRUE(put->created);
+  EXPECT_EQ(put->item, user("u1"));  // without the derived attributes
   EXPECT_EQ(transport->body(0), json::parse(R"J({
     "TableName": "users",
-    "Item": )J" + user_av("u1") + R"J(,
+    "Item": {"userId":{"S":"u1"},"email":{"S":"a@b.c"},"createdAt":{"N":"1700000000"},
+             "ttl":{"N":"1700001000"},
+             "gsiOrder":{"S":"0000000001700000000#u1"},"gsiAll":{"S":"all"},
+             "emailLower":{"S":"a@b.c"}},
     "ConditionExpression":
         "attribute_not_exists(#n0) OR (attribute_type(#n1, :v0) AND #n1 <= :v1)",
     "ExpressionAttributeNames": {"#n0": "userId", "#n1": "ttl"},
@@ -242,6 +247,71 @@ TEST_F(DynamoDbClientTest, PutIfAbsentSendsThisPutItem) {
   EXPECT_EQ(transport->header(0, "Content-Type"), "application/x-amz-json-1.0");
   EXPECT_EQ(transport->sent[0].method, "POST");
   EXPECT_EQ(transport->sent[0].url, "https://dynamodb.eu-west-1.amazonaws.com/");
+}
+
+TEST_F(DynamoDbClientTest, DerivedAttributesAreWrittenOnlyWhenTheyCanIndexTheItem) {
+  const auto schema = users_schema();
+  auto item = user("u1");
+  item["email"] = "Ann.B@Example.COM";
+  item["gsiOrder"] = "forged";  // the adapter's names: a caller's values are replaced
+  item["gsiAll"] = "x";
+  auto stored = with_derived_attributes(item, schema);
+  EXPECT_EQ(stored.at("gsiOrder"), "0000000001700000000#u1");
+  EXPECT_EQ(stored.at("gsiAll"), "all");
+  EXPECT_EQ(stored.at("emailLower"), "ann.b@example.com");
+  // Only A-Z is folded, as SQLite's lower() does.
+  item["email"] = "ÄBC@x";
+  EXPECT_EQ(with_derived_attributes(item, schema).at("emailLower"), "Äbc@x");
+  for (json::value created : {json::value(-1), json::value(1.5), json::value("1700000000"),
+                              json::value(nullptr), json::value(std::uint64_t{1} << 63)}) {
+    item["createdAt"] = created;
+    stored = with_derived_attributes(item, schema);
+    EXPECT_FALSE(stored.contains("gsiOrder")) << json::serialize(created);
+    EXPECT_FALSE(stored.contains("gsiAll")) << json::serialize(created);
+  }
+  item["createdAt"] = 42.0;  // DynamoDB's N cannot tell it from 42
+  EXPECT_EQ(with_derived_attributes(item, schema).at("gsiOrder"), "0000000000000000042#u1");
+  item["email"] = "";
+  EXPECT_FALSE(with_derived_attributes(item, schema).contains("emailLower"));
+  item["email"] = 7;
+  EXPECT_FALSE(with_derived_attributes(item, schema).contains("emailLower"));
+  // assets: ownerId and status are keys themselves; no folded copies.
+  auto asset = with_derived_attributes(
+      json::object{{"assetId", "a1"}, {"ownerId", "Bob"}, {"createdAt", 5}}, assets_schema());
+  EXPECT_EQ(asset, (json::object{{"assetId", "a1"},
+                                 {"ownerId", "Bob"},
+                                 {"createdAt", 5},
+                                 {"gsiOrder", "0000000000000000005#a1"},
+                                 {"gsiAll", "all"}}));
+  strip_derived_attributes(asset, assets_schema());
+  EXPECT_EQ(asset, (json::object{{"assetId", "a1"}, {"ownerId", "Bob"}, {"createdAt", 5}}));
+}
+
+TEST_F(DynamoDbClientTest, OrderValuesSortAsPositionsAndParseBackStrictly) {
+  EXPECT_EQ(order_value(1764756000, "alice"), "0000000001764756000#alice");
+  EXPECT_EQ(order_value(0, "a#b"), "0000000000000000000#a#b");
+  EXPECT_EQ(order_value(INT64_MAX, "k"), "9223372036854775807#k");
+  EXPECT_LT(order_value(9, "z"), order_value(10, "a"));
+  EXPECT_LT(order_value(10, "a"), order_value(10, "ab"));
+  EXPECT_EQ(parse_order_value("0000000001764756000#alice"), (ListPosition{1764756000, "alice"}));
+  EXPECT_EQ(parse_order_value("0000000000000000000#a#b"), (ListPosition{0, "a#b"}));
+  for (std::string_view bad :
+       {"", "0000000001764756000#", "000000001764756000#alice", "0000000001764756000alice",
+        "00000000017647560x0#alice", "9999999999999999999#k", "-000000001764756000#k",
+        "+000000001764756000#k", " 000000001764756000#k"}) {
+    EXPECT_FALSE(parse_order_value(bad)) << bad;
+  }
+}
+
+TEST_F(DynamoDbClientTest, GetAndConditionFailuresNeverShowDerivedAttributes) {
+  const std::string stored = R"({"userId":{"S":"u1"},"email":{"S":"a@b.c"},)"
+                             R"("createdAt":{"N":"1700000000"},"ttl":{"N":"1700001000"},)"
+                             R"("gsiOrder":{"S":"0000000001700000000#u1"},"gsiAll":{"S":"all"},)"
+                             R"("emailLower":{"S":"a@b.c"}})";
+  transport->script = {ok(R"({"Item":)" + stored + "}"),
+                       error(400, "ConditionalCheckFailedException", R"(,"Item":)" + stored)};
+  EXPECT_EQ(users().get("u1").value(), user("u1"));
+  EXPECT_EQ(users().put_if_absent(user("u1")).value().item, user("u1"));
 }
 
 TEST_F(DynamoDbClientTest, UpdateSendsEveryNameThroughExpressionAttributeNames) {
@@ -256,13 +326,15 @@ TEST_F(DynamoDbClientTest, UpdateSendsEveryNameThroughExpressionAttributeNames) 
   EXPECT_EQ(transport->body(0), json::parse(R"J({
     "TableName": "users",
     "Key": {"userId": {"S": "u1"}},
-    "UpdateExpression": "SET #n0 = :v0, #n1 = :v1, #n2 = :v2 REMOVE #n3, #n4",
+    "UpdateExpression": "SET #n0 = :v0, #n1 = :v1, #n2 = :v2, #n5 = :v3 REMOVE #n3, #n4",
     "ConditionExpression":
-        "attribute_exists(#n5) AND NOT (attribute_type(#n4, :v3) AND #n4 <= :v4)",
+        "attribute_exists(#n6) AND NOT (attribute_type(#n4, :v4) AND #n4 <= :v5)",
     "ExpressionAttributeNames": {"#n0": "name", "#n1": "status", "#n2": "email",
-                                 "#n3": "department", "#n4": "ttl", "#n5": "userId"},
+                                 "#n3": "department", "#n4": "ttl", "#n5": "emailLower",
+                                 "#n6": "userId"},
     "ExpressionAttributeValues": {":v0": {"S": "Ann"}, ":v1": {"S": "x"}, ":v2": {"S": "n@b.c"},
-                                  ":v3": {"S": "N"}, ":v4": {"N": "1700000000"}},
+                                  ":v3": {"S": "n@b.c"}, ":v4": {"S": "N"},
+                                  ":v5": {"N": "1700000000"}},
     "ReturnValues": "ALL_NEW"})J"));
   // No reserved word ever appears bare in an expression.
   const std::string expressions =
@@ -296,30 +368,172 @@ TEST_F(DynamoDbClientTest, RemoveIsAConditionalDeleteItem) {
     "ReturnValues": "ALL_OLD"})J"));
 }
 
-TEST_F(DynamoDbClientTest, QueryAsksForOneMoreThanTheLimitAndResumesFromTheCursor) {
-  transport->script = {ok(R"({"Items":[)" + user_av("a") + "," + user_av("b") + "," + user_av("c") +
-                          R"(],"LastEvaluatedKey":{"userId":{"S":"c"},"email":{"S":"a@b.c"}}})"),
-                       ok(R"({"Items":[)" + user_av("c") + "]}")};
+TEST_F(DynamoDbClientTest, UpdateKeepsDerivedAttributesInStepWithTheirSources) {
+  const std::string updated = R"({"Attributes":{"userId":{"S":"u1"},"email":{"S":"X@b.c"},)"
+                              R"("createdAt":{"N":"5"},"emailLower":{"S":"x@b.c"},)"
+                              R"("gsiOrder":{"S":"0000000000000000005#u1"},"gsiAll":{"S":"all"}}})";
+  transport->script = {ok(updated), ok(updated), ok(updated)};
   auto table = users();
-  auto first = table.query({"email-index", "a@b.c", 2, std::nullopt});
-  ASSERT_TRUE(first) << first.error().detail;
-  EXPECT_EQ(first->items.size(), 2u);
-  ASSERT_TRUE(first->next_cursor);
+  auto result = table.update_if_exists(
+      "u1", {json::object{{"email", "X@b.c"}, {"createdAt", 5}, {"gsiAll", "forged"}}, {}});
+  ASSERT_TRUE(result && *result);
+  EXPECT_EQ(**result, (json::object{{"userId", "u1"}, {"email", "X@b.c"}, {"createdAt", 5}}));
+  EXPECT_EQ(transport->body(0).at("UpdateExpression"),
+            "SET #n0 = :v0, #n1 = :v1, #n2 = :v2, #n3 = :v3, #n4 = :v4");
+  EXPECT_EQ(transport->body(0).at("ExpressionAttributeNames"), json::parse(R"J({
+    "#n0": "email", "#n1": "createdAt", "#n2": "gsiOrder", "#n3": "gsiAll", "#n4": "emailLower",
+    "#n5": "userId", "#n6": "ttl"})J"));
+  EXPECT_EQ(transport->body(0).at("ExpressionAttributeValues").at(":v2"),
+            json::parse(R"({"S":"0000000000000000005#u1"})"));
+  EXPECT_EQ(transport->body(0).at("ExpressionAttributeValues").at(":v4"),
+            json::parse(R"({"S":"x@b.c"})"));
+
+  // Removing a source, or giving it a value that cannot be indexed, removes what it derives.
+  ASSERT_TRUE(table.update_if_exists("u1", {json::object{{"createdAt", "soon"}}, {"email"}}));
+  EXPECT_EQ(transport->body(1).at("UpdateExpression"), "SET #n0 = :v0 REMOVE #n1, #n2, #n3, #n4");
+  EXPECT_EQ(transport->body(1).at("ExpressionAttributeNames"), json::parse(R"J({
+    "#n0": "createdAt", "#n1": "email", "#n2": "gsiOrder", "#n3": "gsiAll", "#n4": "emailLower",
+    "#n5": "userId", "#n6": "ttl"})J"));
+  // Other attributes leave them alone.
+  ASSERT_TRUE(table.update_if_exists("u1", {json::object{{"name", "Ann"}}, {"gsiOrder"}}));
+  EXPECT_EQ(transport->body(2).at("UpdateExpression"), "SET #n0 = :v0");
+}
+
+// An item of users' indexes as DynamoDB returns it.
+std::string indexed_av(const std::string& id, std::int64_t created,
+                       std::int64_t ttl = kNow + 1000) {
+  return R"({"userId":{"S":")" + id + R"("},"createdAt":{"N":")" + std::to_string(created) +
+         R"("},"ttl":{"N":")" + std::to_string(ttl) + R"("},"gsiAll":{"S":"all"},)" +
+         R"("gsiOrder":{"S":")" + order_value(created, id) + R"("}})";
+}
+std::string index_key_av(const std::string& id, std::int64_t created) {
+  return R"({"userId":{"S":")" + id + R"("},"gsiAll":{"S":"all"},"gsiOrder":{"S":")" +
+         order_value(created, id) + R"("}})";
+}
+std::string items_reply(const std::vector<std::string>& items,
+                        const std::optional<std::string>& last = std::nullopt) {
+  std::string out = R"({"Items":[)";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  out += "]";
+  if (last) out += R"(,"LastEvaluatedKey":)" + *last;
+  return out + "}";
+}
+
+TEST_F(DynamoDbClientTest, ListQueriesNewestFirstForOneMoreThanTheLimit) {
+  transport->script = {ok(items_reply(
+      {indexed_av("c", 30), indexed_av("b", 20), indexed_av("a", 10)}, index_key_av("a", 10)))};
+  auto page =
+      users().list({.index = "all-created-index", .limit = 2, .after = ListPosition{40, "d"}});
+  ASSERT_TRUE(page) << page.error().detail;
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0],
+            (json::object{{"userId", "c"}, {"createdAt", 30}, {"ttl", kNow + 1000}}));
+  EXPECT_EQ(page->items[1].at("userId"), "b");
+  EXPECT_EQ(page->next, (ListPosition{20, "b"}));  // the page's last item, not the look-ahead
   EXPECT_EQ(transport->body(0), json::parse(R"J({
-    "TableName": "users", "IndexName": "email-index",
+    "TableName": "users", "IndexName": "all-created-index",
+    "KeyConditionExpression": "#n0 = :v0 AND #n1 < :v1",
+    "FilterExpression": "NOT (attribute_type(#n2, :v2) AND #n2 <= :v3)",
+    "ExpressionAttributeNames": {"#n0": "gsiAll", "#n1": "gsiOrder", "#n2": "ttl"},
+    "ExpressionAttributeValues": {":v0": {"S": "all"}, ":v1": {"S": "0000000000000000040#d"},
+                                  ":v2": {"S": "N"}, ":v3": {"N": "1700000000"}},
+    "Limit": 3, "ScanIndexForward": false})J"));
+}
+
+TEST_F(DynamoDbClientTest, ListLooksAheadSoThatNoPageLeadsToAnEmptyOne) {
+  // Exactly `limit` items, and a LastEvaluatedKey (as DynamoDB sends when Limit was reached):
+  // one more request finds nothing, so the page has no `next`.
+  transport->script = {
+      ok(items_reply({indexed_av("b", 20), indexed_av("a", 10)}, index_key_av("a", 10)))};
+  auto page = users().list({.index = "all-created-index", .limit = 1});
+  ASSERT_TRUE(page) << page.error().detail;
+  EXPECT_EQ(page->items.size(), 1u);
+  EXPECT_TRUE(page->next);
+  transport->sent.clear();
+  transport->script = {ok(items_reply({indexed_av("a", 10)}, index_key_av("a", 10))),
+                       ok(items_reply({}))};
+  page = users().list({.index = "all-created-index", .limit = 1});
+  ASSERT_TRUE(page) << page.error().detail;
+  EXPECT_EQ(page->items.size(), 1u);
+  EXPECT_FALSE(page->next);
+  ASSERT_EQ(transport->sent.size(), 2u);
+  EXPECT_EQ(transport->body(1).at("Limit"), 100);  // a follow-up asks for at least 100
+  EXPECT_EQ(transport->body(1).at("ExclusiveStartKey"), json::parse(index_key_av("a", 10)));
+}
+
+TEST_F(DynamoDbClientTest, ListFoldsThePartitionAndFiltersOnOtherAttributes) {
+  transport->script = {ok(items_reply({})), ok(items_reply({}))};
+  ASSERT_TRUE(users().list({.index = "email-created-index", .equals = "Ann@Example.com"}));
+  EXPECT_EQ(transport->body(0).at("KeyConditionExpression"), "#n0 = :v0");
+  EXPECT_EQ(transport->body(0).at("ExpressionAttributeNames").at("#n0"), "emailLower");
+  EXPECT_EQ(transport->body(0).at("ExpressionAttributeValues").at(":v0"),
+            json::parse(R"({"S":"ann@example.com"})"));
+  EXPECT_EQ(transport->body(0).at("Limit"), 26);
+  DynamoTable assets(client, assets_schema(), clock);
+  ASSERT_TRUE(assets.list({.index = "owner-created-index",
+                           .equals = "Bob",
+                           .filter = AttributeEquals{"status", "pending"}}));
+  EXPECT_EQ(transport->body(1), json::parse(R"J({
+    "TableName": "assets", "IndexName": "owner-created-index",
     "KeyConditionExpression": "#n0 = :v0",
-    "FilterExpression": "NOT (attribute_type(#n1, :v1) AND #n1 <= :v2)",
-    "ExpressionAttributeNames": {"#n0": "email", "#n1": "ttl"},
-    "ExpressionAttributeValues": {":v0": {"S": "a@b.c"}, ":v1": {"S": "N"},
-                                  ":v2": {"N": "1700000000"}},
-    "Limit": 3})J"));
-  auto second = table.query({"email-index", "a@b.c", 2, first->next_cursor});
-  ASSERT_TRUE(second) << second.error().detail;
-  EXPECT_EQ(second->items.size(), 1u);
-  EXPECT_FALSE(second->next_cursor);
-  // The cursor is the last returned item's key, with its index attribute.
-  EXPECT_EQ(transport->body(1).at("ExclusiveStartKey"),
-            json::parse(R"J({"userId":{"S":"b"},"email":{"S":"a@b.c"}})J"));
+    "FilterExpression": "NOT (attribute_type(#n1, :v1) AND #n1 <= :v2) AND #n2 = :v3",
+    "ExpressionAttributeNames": {"#n0": "ownerId", "#n1": "ttl", "#n2": "status"},
+    "ExpressionAttributeValues": {":v0": {"S": "Bob"}, ":v1": {"S": "N"},
+                                  ":v2": {"N": "1700000000"}, ":v3": {"S": "pending"}},
+    "Limit": 26, "ScanIndexForward": false})J"));
+}
+
+TEST_F(DynamoDbClientTest, ListStopsAtItsReadBudgetWithThePositionOfTheLastItemRead) {
+  // Every request comes back with nothing visible (a filter dropped it all) and more to read.
+  for (int i = 0; i < kMaxRequestsPerPage; ++i) {
+    transport->script.push_back(
+        ok(items_reply({}, index_key_av("x" + std::to_string(i), 100 - i))));
+  }
+  auto page = users().list({.index = "all-created-index", .limit = 5});
+  ASSERT_TRUE(page) << page.error().detail;
+  EXPECT_TRUE(page->items.empty());
+  EXPECT_EQ(page->next, (ListPosition{100 - kMaxRequestsPerPage + 1,
+                                      "x" + std::to_string(kMaxRequestsPerPage - 1)}));
+  ASSERT_EQ(transport->sent.size(), static_cast<std::size_t>(kMaxRequestsPerPage));
+  EXPECT_EQ(transport->body(0).at("Limit"), 6);
+  EXPECT_EQ(transport->body(1).at("Limit"), 100);
+}
+
+TEST_F(DynamoDbClientTest, ListDropsItemsExpiredByOurClockAndTopsThePageUp) {
+  transport->script = {ok(items_reply({indexed_av("b", 20, kNow - 1)}, index_key_av("b", 20))),
+                       ok(items_reply({indexed_av("a", 10)}))};
+  auto page = users().list({.index = "all-created-index", .limit = 1});
+  ASSERT_TRUE(page) << page.error().detail;
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].at("userId"), "a");
+  EXPECT_FALSE(page->next);
+}
+
+TEST_F(DynamoDbClientTest, ListRefusesAnItemWithoutAValidOrder) {
+  for (std::string item : {R"({"userId":{"S":"a"},"createdAt":{"N":"1"}})",
+                           R"({"userId":{"S":"a"},"gsiOrder":{"S":"1#a"}})",
+                           R"({"userId":{"S":"a"},"gsiOrder":{"S":"0000000000000000001#b"}})"}) {
+    transport->script = {ok(items_reply({item}))};
+    auto page = users().list({.index = "all-created-index"});
+    ASSERT_FALSE(page) << item;
+    EXPECT_EQ(page.error().kind, StoreError::Kind::kInternal);
+    EXPECT_NE(page.error().detail.find("gsiOrder"), std::string::npos) << page.error().detail;
+  }
+}
+
+TEST_F(DynamoDbClientTest, ListOfNothingIndexableSendsNoRequest) {
+  auto table = users();
+  EXPECT_TRUE(table.list({.index = "email-created-index", .equals = ""}).value().items.empty());
+  EXPECT_TRUE(table.list({.index = "email-created-index", .equals = std::string(2049, 'a')})
+                  .value()
+                  .items.empty());
+  EXPECT_TRUE(table.list({.index = "all-created-index", .after = ListPosition{-1, "a"}})
+                  .value()
+                  .items.empty());
+  EXPECT_TRUE(transport->sent.empty());
+  auto unknown = table.list({.index = "email-index", .equals = "a@b.c"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().kind, StoreError::Kind::kInternal);
 }
 
 TEST_F(DynamoDbClientTest, APageThinnedByExpiredItemsIsToppedUp) {
@@ -337,14 +551,6 @@ TEST_F(DynamoDbClientTest, APageThinnedByExpiredItemsIsToppedUp) {
   EXPECT_EQ(transport->body(0).at("Limit"), 2);
   EXPECT_EQ(transport->body(0).at("ConsistentRead"), true);
   EXPECT_EQ(transport->body(1).at("ExclusiveStartKey"), json::parse(R"J({"userId":{"S":"x"}})J"));
-}
-
-TEST_F(DynamoDbClientTest, QueryValuesOfTheWrongTypeMatchNothingWithoutARequest) {
-  auto table = users();
-  EXPECT_TRUE(table.query({"createdAt-index", "42", 10, std::nullopt}).value().items.empty());
-  EXPECT_TRUE(table.query({"email-index", 42, 10, std::nullopt}).value().items.empty());
-  EXPECT_TRUE(table.query({"email-index", "", 10, std::nullopt}).value().items.empty());
-  EXPECT_TRUE(transport->sent.empty());
 }
 
 TEST_F(DynamoDbClientTest, RequestsAreSigV4SignedForDynamoDb) {
@@ -400,14 +606,28 @@ TEST_F(DynamoDbClientTest, ServiceErrorsCarryTheTypeAfterTheHash) {
 
 // ---- setup ---------------------------------------------------------------------------------
 
+// DescribeTable of an ACTIVE users table with these GSIs (name, hash, range; range may be empty).
+std::string described_users(
+    const std::vector<std::tuple<std::string, std::string, std::string>>& indexes) {
+  json::array gsis;
+  for (const auto& [name, hash, range] : indexes) {
+    json::array key_schema{json::object{{"AttributeName", hash}, {"KeyType", "HASH"}}};
+    if (!range.empty()) {
+      key_schema.push_back(json::object{{"AttributeName", range}, {"KeyType", "RANGE"}});
+    }
+    gsis.push_back(json::object{
+        {"IndexName", name}, {"IndexStatus", "ACTIVE"}, {"KeySchema", std::move(key_schema)}});
+  }
+  return json::serialize(json::object{
+      {"Table", json::object{{"TableStatus", "ACTIVE"},
+                             {"KeySchema", json::array{json::object{{"AttributeName", "userId"},
+                                                                    {"KeyType", "HASH"}}}},
+                             {"GlobalSecondaryIndexes", std::move(gsis)}}}});
+}
+
 TEST_F(DynamoDbClientTest, EnsureTableCreatesOnDemandWithIndexesAndReportsMissingTtl) {
-  const std::string active = R"({"Table":{"TableStatus":"ACTIVE",
-      "KeySchema":[{"AttributeName":"userId","KeyType":"HASH"}],
-      "GlobalSecondaryIndexes":[
-        {"IndexName":"email-index","IndexStatus":"ACTIVE",
-         "KeySchema":[{"AttributeName":"email","KeyType":"HASH"}]},
-        {"IndexName":"createdAt-index","IndexStatus":"ACTIVE",
-         "KeySchema":[{"AttributeName":"createdAt","KeyType":"HASH"}]}]}})";
+  const std::string active = described_users({{"email-created-index", "emailLower", "gsiOrder"},
+                                              {"all-created-index", "gsiAll", "gsiOrder"}});
   transport->script = {error(400, "ResourceNotFoundException"),
                        ok("{}"),
                        ok(R"({"Table":{"TableStatus":"CREATING"}})"),
@@ -426,18 +646,126 @@ TEST_F(DynamoDbClientTest, EnsureTableCreatesOnDemandWithIndexesAndReportsMissin
   EXPECT_EQ(transport->body(1), json::parse(R"J({
     "TableName": "users",
     "AttributeDefinitions": [{"AttributeName": "userId", "AttributeType": "S"},
-                             {"AttributeName": "email", "AttributeType": "S"},
-                             {"AttributeName": "createdAt", "AttributeType": "N"}],
+                             {"AttributeName": "emailLower", "AttributeType": "S"},
+                             {"AttributeName": "gsiOrder", "AttributeType": "S"},
+                             {"AttributeName": "gsiAll", "AttributeType": "S"}],
     "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}],
     "BillingMode": "PAY_PER_REQUEST",
     "GlobalSecondaryIndexes": [
-      {"IndexName": "email-index", "KeySchema": [{"AttributeName": "email", "KeyType": "HASH"}],
+      {"IndexName": "email-created-index",
+       "KeySchema": [{"AttributeName": "emailLower", "KeyType": "HASH"},
+                     {"AttributeName": "gsiOrder", "KeyType": "RANGE"}],
        "Projection": {"ProjectionType": "ALL"}},
-      {"IndexName": "createdAt-index",
-       "KeySchema": [{"AttributeName": "createdAt", "KeyType": "HASH"}],
+      {"IndexName": "all-created-index",
+       "KeySchema": [{"AttributeName": "gsiAll", "KeyType": "HASH"},
+                     {"AttributeName": "gsiOrder", "KeyType": "RANGE"}],
        "Projection": {"ProjectionType": "ALL"}}]})J"));
   EXPECT_EQ(transport->body(5), json::parse(R"J({"TableName": "users",
     "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "ttl"}})J"));
+}
+
+TEST_F(DynamoDbClientTest, EnsureTableRefusesTheSeedsIndexesAndPointsToTheMigration) {
+  transport->script = {
+      ok(described_users({{"email-index", "email", ""}, {"createdAt-index", "createdAt", ""}})),
+      ok(described_users({{"email-index", "email", ""}, {"createdAt-index", "createdAt", ""}}))};
+  auto refused = ensure_table(*client, users_schema());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, StoreError::Kind::kInternal);
+  const auto& detail = refused.error().detail;
+  EXPECT_NE(detail.find("no index email-created-index, all-created-index"), std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("docs/deploy.md, \"Migrating the indexes\""), std::string::npos) << detail;
+  EXPECT_NE(detail.find("--migrate"), std::string::npos) << detail;
+}
+
+TEST_F(DynamoDbClientTest, EnsureTableChecksBothKeysOfEveryIndex) {
+  const std::string no_range = described_users(
+      {{"email-created-index", "emailLower", ""}, {"all-created-index", "gsiAll", "gsiOrder"}});
+  transport->script = {ok(no_range), ok(no_range)};
+  auto refused = ensure_table(*client, users_schema());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find(
+                "index email-created-index is keyed by (emailLower, ), not (emailLower, gsiOrder)"),
+            std::string::npos)
+      << refused.error().detail;
+}
+
+TEST_F(DynamoDbClientTest, MigratingBackfillsThenAddsEachMissingIndexAndWaitsForIt) {
+  // A provisioned seed table: its new indexes need a throughput, learnt from the first refusal.
+  std::string seed = described_users({{"email-index", "email", ""}});
+  seed.insert(seed.find(R"("TableStatus")"),
+              R"("ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":0},)");
+  const std::string one = described_users(
+      {{"email-index", "email", ""}, {"email-created-index", "emailLower", "gsiOrder"}});
+  // DynamoDB's answer when an index of a provisioned table comes without a throughput.
+  const Reply refused = HttpResponse{
+      400,
+      {},
+      R"({"__type":"com.amazonaws.dynamodb.v20120810#ValidationException",)"
+      R"("message":"ProvisionedThroughput must be specified for index: email-created-index"})"};
+  const std::string both = described_users({{"email-index", "email", ""},
+                                            {"email-created-index", "emailLower", "gsiOrder"},
+                                            {"all-created-index", "gsiAll", "gsiOrder"}});
+  transport->script = {
+      ok(seed),
+      ok(seed),
+      ok(R"({"Items":[{"userId":{"S":"u1"},"email":{"S":"A@b.c"},"createdAt":{"N":"7"}},)"
+         R"({"userId":{"S":"u2"}}]})"),
+      ok("{}"),  // UpdateItem of u1
+      refused,
+      ok("{}"),
+      ok(one),
+      ok("{}"),
+      ok(both),
+      ok(both),
+      ok(R"({"TimeToLiveDescription":{"TimeToLiveStatus":"ENABLED"}})")};
+  EnsureTableOptions options;
+  options.sleep = [](std::chrono::milliseconds) {};
+  options.migrate = true;
+  std::vector<std::string> lines;
+  options.progress = [&](const std::string& line) { lines.push_back(line); };
+  auto result = ensure_table(*client, users_schema(), options);
+  ASSERT_TRUE(result) << result.error().detail;
+  EXPECT_EQ(result->added_indexes,
+            (std::vector<std::string>{"email-created-index", "all-created-index"}));
+  EXPECT_EQ(result->backfilled, 1u);
+  EXPECT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(transport->script.empty());
+  EXPECT_EQ(transport->body(3), json::parse(R"J({
+    "TableName": "users", "Key": {"userId": {"S": "u1"}},
+    "UpdateExpression": "SET #n0 = :v0, #n1 = :v1, #n2 = :v2",
+    "ConditionExpression": "attribute_exists(#n3) AND #n4 = :v3 AND #n5 = :v4",
+    "ExpressionAttributeNames": {"#n0": "gsiOrder", "#n1": "gsiAll", "#n2": "emailLower",
+                                 "#n3": "userId", "#n4": "email", "#n5": "createdAt"},
+    "ExpressionAttributeValues": {":v0": {"S": "0000000000000000007#u1"}, ":v1": {"S": "all"},
+                                  ":v2": {"S": "a@b.c"}, ":v3": {"S": "A@b.c"},
+                                  ":v4": {"N": "7"}},
+    "ReturnValues": "NONE"})J"));
+  EXPECT_EQ(transport->header(4, "X-Amz-Target"), "DynamoDB_20120810.UpdateTable");
+  EXPECT_FALSE(transport->body(4)
+                   .at("GlobalSecondaryIndexUpdates")
+                   .at(0)
+                   .at("Create")
+                   .as_object()
+                   .contains("ProvisionedThroughput"));
+  EXPECT_EQ(transport->body(5), json::parse(R"J({
+    "TableName": "users",
+    "AttributeDefinitions": [{"AttributeName": "userId", "AttributeType": "S"},
+                             {"AttributeName": "emailLower", "AttributeType": "S"},
+                             {"AttributeName": "gsiOrder", "AttributeType": "S"}],
+    "GlobalSecondaryIndexUpdates": [{"Create": {
+      "IndexName": "email-created-index",
+      "KeySchema": [{"AttributeName": "emailLower", "KeyType": "HASH"},
+                    {"AttributeName": "gsiOrder", "KeyType": "RANGE"}],
+      "Projection": {"ProjectionType": "ALL"},
+      "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 1}}}]})J"));
+  // The second index is asked for with the throughput at once.
+  EXPECT_EQ(transport->body(7)
+                .at("GlobalSecondaryIndexUpdates")
+                .at(0)
+                .at("Create")
+                .at("ProvisionedThroughput"),
+            json::parse(R"({"ReadCapacityUnits": 5, "WriteCapacityUnits": 1})"));
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // SQLite adapter of the `Table` port.
 //
 // One database file in WAL mode holds every table. Each logical table is one SQL table: the key
-// column, the item as JSON text, the TTL and one generated, SQL-indexed column per secondary
-// index.
+// column, the item as JSON text, and the TTL as a generated column; each secondary index is an
+// SQL expression index in the listing's order: (partition value, created, key).
 //
-// Reads (`get`, `query`, `scan`) are single statements on pooled connections (one per concurrent
+// Reads (`get`, `list`, `scan`) are single statements on pooled connections (one per concurrent
 // caller, each with its prepared statements); WAL lets them run beside the writer, and they see
 // only committed writes. Writes (`put_if_absent`, `update_if_exists`, `remove`, `sweep_expired`)
 // go through the database's write queue (write_queue.h): each runs its statements in a savepoint
@@ -46,7 +46,9 @@ class SqliteTable final : public Table {
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override;
   StoreResult<bool> remove(std::string_view key) override;
-  StoreResult<Page> query(const IndexQuery& query) override;
+  // Strict: every page is one consistent read, filled to `limit` whenever more items exist (no
+  // read budget: expired and filtered rows are skipped inside the statement).
+  StoreResult<ListPage> list(const ListQuery& query) override;
   StoreResult<Page> scan(const ScanRequest& request) override;
 
   // Deletes items whose TTL has passed; returns how many. Run by the background sweeper; a write
