@@ -7,19 +7,24 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <expected>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/access_log.h"
 #include "core/api.h"
 #include "core/clock.h"
+#include "core/listing.h"
 #include "core/object_store.h"
 #include "core/schemas.h"
 #include "core/table.h"
@@ -90,22 +95,70 @@ class MemoryTable final : public Table {
     return true;
   }
 
-  StoreResult<Page> query(const IndexQuery& query) override {
-    std::string attribute;
-    for (const auto& index : schema_.indexes) {
-      if (index.name == query.index) attribute = index.attribute;
+  // The port's index order (table.h): newest first by created, ties by key descending; `next`
+  // only when a visible item follows the page (no read budget here).
+  StoreResult<ListPage> list(const ListQuery& query) override {
+    const IndexSchema* index = nullptr;
+    for (const auto& candidate : schema_.indexes) {
+      if (candidate.name == query.index) index = &candidate;
     }
-    if (attribute.empty()) {
+    if (index == nullptr) {
       return std::unexpected(StoreError{StoreError::Kind::kInternal, "no index " + query.index});
     }
-    return page(query.limit, query.cursor, [&](const Item& item) {
-      const auto* v = item.if_contains(attribute);
-      return v != nullptr && *v == query.equals;
+    const std::string want = index->fold_case ? fold_ascii_case(query.equals) : query.equals;
+    std::vector<std::pair<ListPosition, const Item*>> matches;
+    for (const auto& [key, item] : items_) {
+      if (expired(item)) continue;
+      const auto created = indexed_created(item.if_contains(schema_.created_attribute));
+      if (!created) continue;
+      if (!index->partition.empty()) {
+        const auto* value = item.if_contains(index->partition);
+        if (value == nullptr || !value->is_string() || value->get_string().empty()) continue;
+        const std::string_view text = value->get_string();
+        if ((index->fold_case ? fold_ascii_case(text) : std::string(text)) != want) continue;
+      }
+      if (query.filter) {
+        const auto* value = item.if_contains(query.filter->attribute);
+        if (value == nullptr || !value->is_string() || value->get_string() != query.filter->value) {
+          continue;
+        }
+      }
+      ListPosition position{*created, key};
+      if (query.after &&
+          !(position.created < query.after->created ||
+            (position.created == query.after->created && position.key < query.after->key))) {
+        continue;
+      }
+      matches.emplace_back(std::move(position), &item);
+    }
+    std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) {
+      return a.first.created != b.first.created ? a.first.created > b.first.created
+                                                : a.first.key > b.first.key;
     });
+    const std::size_t limit = std::max<std::size_t>(query.limit, 1);  // as the adapters read 0
+    ListPage page;
+    for (std::size_t i = 0; i < matches.size() && i < limit; ++i) {
+      page.items.push_back(*matches[i].second);
+    }
+    if (matches.size() > limit) page.next = matches[limit - 1].first;
+    return page;
   }
 
+  // In key order; the cursor is the last key of the page.
   StoreResult<Page> scan(const ScanRequest& request) override {
-    return page(request.limit, request.cursor, [](const Item&) { return true; });
+    Page out;
+    auto it = request.cursor ? items_.upper_bound(*request.cursor) : items_.begin();
+    for (; it != items_.end(); ++it) {
+      if (expired(it->second)) continue;
+      if (out.items.size() == request.limit) {
+        out.next_cursor = out.items.empty()
+                              ? std::string()
+                              : std::string(out.items.back().at(schema_.key).as_string());
+        break;
+      }
+      out.items.push_back(it->second);
+    }
+    return out;
   }
 
  private:
@@ -121,21 +174,21 @@ class MemoryTable final : public Table {
     return ttl != nullptr && ttl->is_int64() && ttl->get_int64() <= clock_.now_seconds();
   }
 
-  template <typename Match>
-  Page page(std::size_t limit, const std::optional<std::string>& cursor, Match match) const {
-    Page out;
-    auto it = cursor ? items_.upper_bound(*cursor) : items_.begin();
-    for (; it != items_.end(); ++it) {
-      if (expired(it->second) || !match(it->second)) continue;
-      if (out.items.size() == limit) {
-        out.next_cursor = out.items.empty()
-                              ? std::string()
-                              : std::string(out.items.back().at(schema_.key).as_string());
-        break;
+  // The created value an item is indexed by, as both adapters read it: a whole number in
+  // [0, 2^63) (an integral double too: DynamoDB's N cannot tell 5.0 from 5).
+  static std::optional<std::int64_t> indexed_created(const boost::json::value* v) {
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->get_int64() >= 0 ? std::optional(v->get_int64()) : std::nullopt;
+    if (v->is_uint64()) {
+      if (v->get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return std::nullopt;
       }
-      out.items.push_back(it->second);
+      return static_cast<std::int64_t>(v->get_uint64());
     }
-    return out;
+    if (!v->is_double()) return std::nullopt;
+    const double d = v->get_double();
+    if (!(d >= 0.0 && d < 9223372036854775808.0) || std::trunc(d) != d) return std::nullopt;
+    return static_cast<std::int64_t>(d);
   }
 
   TableSchema schema_;

@@ -51,11 +51,13 @@ PageTokenSecretLoader page_token_secret_file(std::filesystem::path path, IfMissi
       text = read_private_file(path, kMaxSecretFileBytes);  // ours, or whoever linked first
     }
     if (!text) return std::unexpected(unreadable(text.error()));
-    if (!*text) return std::unexpected(unreadable(path.string() + " does not exist"));
+    if (!*text) return std::unexpected(unreadable(path.string() + ": no such file"));
     std::string secret = std::move(**text);
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
     if (secret.size() < kMinPageTokenSecretBytes) {
-      return std::unexpected(unreadable(path.string() + " holds fewer than 32 bytes"));
+      return std::unexpected(unreadable(path.string() + " holds " + std::to_string(secret.size()) +
+                                        " bytes (without trailing newlines); at least 32 are "
+                                        "needed"));
     }
     return secret;
   };

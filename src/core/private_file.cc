@@ -75,7 +75,8 @@ std::expected<std::optional<std::string>, std::string> read_private_file(const f
     return std::unexpected(path.string() + " is not a regular file");
   }
   if ((st.st_mode & 077) != 0 && if_open == OpenToOthers::kRefuse) {
-    return std::unexpected(path.string() + " may be read by others: chmod 600 it");
+    return std::unexpected(path.string() +
+                           " may be read or written by group or others (chmod 600 it)");
   }
   if ((st.st_mode & 077) != 0 && ::fchmod(fd.get(), 0600) != 0) {
     return std::unexpected("cannot make " + path.string() + " private: " + errno_text());

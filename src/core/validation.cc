@@ -131,6 +131,8 @@ bool is_valid_id(std::string_view id) {
 }
 
 bool is_valid_email(std::string_view email) {
+  // A JSON body is valid UTF-8 already; a query string's value (GET /users?email=) may not be.
+  if (!is_valid_utf8(email)) return false;
   const std::size_t length = utf8_length(email);
   if (length < kMinEmailLength || length > kMaxEmailLength) return false;
   if (std::any_of(email.begin(), email.end(), is_control_or_space)) return false;

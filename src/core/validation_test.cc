@@ -26,6 +26,7 @@ TEST(IdRule, AcceptsOneTo128AllowedCharacters) {
 TEST(EmailRule, LengthBoundsAreInclusive) {
   EXPECT_FALSE(is_valid_email("@."));  // 2 characters
   EXPECT_TRUE(is_valid_email("a@b.c"));
+  EXPECT_FALSE(is_valid_email("\xff\xfe@example.com"));  // not UTF-8 (a query value can be)
   // 254 characters: 64-character local part, '@', 189-character domain.
   std::string local(64, 'l');
   std::string domain = std::string(185, 'd') + ".com";

@@ -6,12 +6,10 @@
 #include <optional>
 #include <utility>
 
-#include <sys/stat.h>
-
 #include "adapters/aws/aws_backend.h"
 #include "adapters/aws/retry.h"
 #include "adapters/aws/secrets_manager_client.h"
-#include "core/private_file.h"
+#include "core/page_token_secret_file.h"
 
 namespace sbapi::lambda {
 
@@ -44,35 +42,6 @@ aws::AwsConfigNeeds needs_of(const FunctionSet& set) {
 }
 
 namespace {
-
-constexpr std::size_t kMaxSecretFileBytes = 4096;
-
-// SBAPI_PAGE_TOKEN_SECRET_FILE, read and checked now (init).
-std::expected<std::string, std::string> read_secret_file(const std::string& path) {
-  const std::string what = "SBAPI_PAGE_TOKEN_SECRET_FILE " + path;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::unexpected(what + ": no such file");
-  if (!S_ISREG(st.st_mode)) return std::unexpected(what + " is not a regular file");
-  if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return std::unexpected(what + " has mode " + mode +
-                           ": a page-token secret must not be readable or writable by group or "
-                           "others (chmod 600 it)");
-  }
-  auto text = read_private_file(path, kMaxSecretFileBytes);
-  if (!text) return std::unexpected(what + ": " + text.error());
-  if (!*text) return std::unexpected(what + ": no such file");
-  std::string secret = std::move(**text);
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  if (secret.size() < kMinPageTokenSecretBytes) {
-    return std::unexpected(what + " holds " + std::to_string(secret.size()) +
-                           " bytes (without trailing newlines); a page-token secret needs at "
-                           "least " +
-                           std::to_string(kMinPageTokenSecretBytes));
-  }
-  return secret;
-}
 
 // SBAPI_PAGE_TOKEN_SECRET_ARN: GetSecretValue on the first call of the loader.
 std::expected<PageTokenSecretLoader, std::string> secrets_manager_loader(
@@ -122,8 +91,9 @@ std::expected<std::optional<PageTokenSecretLoader>, std::string> page_token_secr
     return std::optional<PageTokenSecretLoader>(std::move(*loader));
   }
   if (auto path = env("SBAPI_PAGE_TOKEN_SECRET_FILE"); path && !path->empty()) {
-    auto secret = read_secret_file(*path);
-    if (!secret) return std::unexpected(secret.error());
+    // Read and checked now (init), as `serve --page-token-secret-file` does.
+    auto secret = page_token_secret_file(*path, IfMissing::kFail)();
+    if (!secret) return std::unexpected("SBAPI_PAGE_TOKEN_SECRET_FILE: " + secret.error().detail);
     return std::optional<PageTokenSecretLoader>(
         [secret = std::move(*secret)]() -> StoreResult<std::string> { return secret; });
   }

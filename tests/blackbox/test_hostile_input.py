@@ -398,7 +398,7 @@ def build_cases(urls):
                                     b'{"email":"p@example.com"}'),
              405, "Method not allowed", allow=USER_ALLOW))
     add(Case("DELETE /users (collection)", req(b"DELETE", b"/users"), 405, "Method not allowed",
-             allow="POST, GET, OPTIONS"))
+             allow="GET, POST, OPTIONS"))
     add(Case("method with a space", b"DEL ETE /users/victim HTTP/1.1\r\nHost: x\r\n\r\n",
              400, MALFORMED, closed=True))
     add(Case("method with a control character", req(b"DE\x01ETE", b"/users/victim"),
@@ -748,6 +748,8 @@ def build_cases(urls):
              BAD_QUERY))
     add(Case("GET /users?email=%ff%fe (not UTF-8)", get(b"/users?email=%ff%fe"), 400,
              EMAIL_RULE))
+    add(Case("GET /users?email=%ff%fe@example.com (not UTF-8, else a valid address)",
+             get(b"/users?email=%ff%fe%40example.com"), 400, EMAIL_RULE))
     add(Case("GET /users?email=a%00b@example.com (NUL)", get(b"/users?email=a%00b@example.com"),
              400, EMAIL_RULE))
     add(Case("GET /users?email=a%0d%0ab@example.com (CR LF)",

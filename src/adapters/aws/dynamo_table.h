@@ -27,14 +27,17 @@
 //   A non-folded partition attribute is itself a GSI key: DynamoDB refuses an item whose value
 //   there is not a non-empty string (ValidationException → kInternal).
 // - list(q): Query on the index, newest first (ScanIndexForward=false), `#hash = :v` plus
-//   `AND gsiOrder < :after` for `q.after`; FilterExpression: not expired, and `q.filter`. An
-//   empty partition value (or one longer than a key may be) is an empty page without a request.
+//   `AND gsiOrder < :after` for `q.after`; FilterExpression: not expired, and `q.filter` (one on
+//   a key attribute, which DynamoDB refuses there, is applied by the adapter). An empty partition
+//   value (or one longer than a key may be), or an `after` no indexed item can follow (created
+//   < 0), is an empty page without a request.
 //   Look ahead: items are collected until limit+1 visible ones are held (then `next` = the
 //   position of the page's last item) or the index ends (no `next`): a page never points at an
 //   empty one. Read budget: at most kMaxRequestsPerPage Query requests per page, the first asking
-//   for limit+1 items, each later one (needed only when the filter dropped items) for at least
-//   100; when the budget runs out first, `next` is the position of the last item read (from
-//   LastEvaluatedKey) and the page may be short, even empty.
+//   for limit+1 items, each later one (needed only when the filter dropped items, or a response
+//   hit DynamoDB's 1 MB cap) for max(still needed + 1, 100); when the budget runs out first,
+//   `next` is the position of the last item read (from LastEvaluatedKey) and the page may be
+//   short, even empty.
 //   Positions come from gsiOrder, parsed strictly (19 digits, '#', the item's own key): an item
 //   in an index without such a gsiOrder was not written by this adapter, and listing it is a
 //   kInternal error naming the key (never a guessed position).

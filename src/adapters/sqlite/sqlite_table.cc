@@ -249,17 +249,20 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
   ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + ".ttl") + " ON " + table +
          " (expires_at);\n";
   const std::string created = "json_extract(item, " + json_path(schema.created_attribute) + ")";
-  std::vector<std::string> partitions;  // per index: its partition expression, or empty
+  // Per index: "<partition expression> = ?5 AND " (empty for an all-items index). Only strings
+  // are in a partition, as on DynamoDB (where the attribute is a string key).
+  std::vector<std::string> partitions;
   for (const auto& index : schema.indexes) {
-    std::string partition;
+    std::string partition, match;
     if (!index.partition.empty()) {
-      partition = "json_extract(item, " + json_path(index.partition) + ")";
-      if (index.fold_case) partition = "lower(" + partition + ")";  // ASCII only, as documented
+      const std::string raw = "json_extract(item, " + json_path(index.partition) + ")";
+      partition = index.fold_case ? "lower(" + raw + ")" : raw;  // ASCII only, as documented
+      match = partition + " = ?5 AND typeof(" + raw + ") = 'text' AND ";
     }
     // Expression indexes in the listing's order (SQLite walks them backwards for DESC).
     ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + "." + index.name) + " ON " +
            table + " (" + (partition.empty() ? "" : partition + ", ") + created + ", pk);\n";
-    partitions.push_back(std::move(partition));
+    partitions.push_back(std::move(match));
   }
 
   auto impl = std::unique_ptr<Impl>(new Impl(db, std::move(schema), clock, cache_bytes));
@@ -286,13 +289,14 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
   // ?2/?3: the position to continue after ((created, pk) row values compare like the order;
   // SQLite 3.40 searches an expression index by the plain `created <= ?2` only, 30× faster);
   // ?4: the limit; ?5: the partition value; ?6/?7: an optional filter's JSON path and value.
-  for (const auto& partition : partitions) {
-    impl->list_sql.push_back("SELECT pk, item, " + created + " FROM " + table + " WHERE " +
-                             (partition.empty() ? "" : partition + " = ?5 AND ") + "typeof(" +
-                             created + ") = 'integer' AND " + created + " >= 0 AND " + created +
-                             " <= ?2 AND (" + created + ", pk) < (?2, ?3) AND " + visible +
-                             " AND (?6 IS NULL OR json_extract(item, ?6) = ?7) ORDER BY " +
-                             created + " DESC, pk DESC LIMIT ?4");
+  // A whole created (5.0 too: DynamoDB's N cannot tell it from 5) in [0, 2^63).
+  for (const auto& match : partitions) {
+    impl->list_sql.push_back(
+        "SELECT pk, item, " + created + " FROM " + table + " WHERE " + match + "typeof(" + created +
+        ") IN ('integer', 'real') AND " + created + " = CAST(" + created + " AS INTEGER) AND " +
+        created + " >= 0 AND " + created + " <= ?2 AND (" + created + ", pk) < (?2, ?3) AND " +
+        visible + " AND (?6 IS NULL OR json_extract(item, ?6) = ?7) ORDER BY " + created +
+        " DESC, pk DESC LIMIT ?4");
   }
   impl->sweep_sql = "DELETE FROM " + table + " WHERE expires_at <= ?1";
   return std::unique_ptr<SqliteTable>(new SqliteTable(std::move(impl)));
