@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -148,6 +149,14 @@ void make_seed_users_table(aws::DynamoDbClient& client, const std::string& name)
       {{"userId", "S"}, {"email", "S"}, {"createdAt", "N"}},
       {{"email-index", "email", ""}, {"createdAt-index", "createdAt", ""}}};
   ASSERT_TRUE(client.create_table(create));
+  // dynalite keeps a new table CREATING for a moment and refuses writes meanwhile.
+  for (int i = 0; i < 200; ++i) {
+    auto described = client.describe_table(name);
+    ASSERT_TRUE(described);
+    if (described->status == "ACTIVE") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL() << name << " never became ACTIVE";
 }
 
 TEST_P(DynamoPeerTest, ATableWithTheSeedsIndexesIsRefusedThenMigrated) {
