@@ -245,7 +245,7 @@ class SbapiServer:
 
     def __init__(self, data_dir=None, extra_args=(), env=None, threads=2, port=0,
                  preexec_fn=None, pass_data_dir=None):
-        self.binary = sbapi_bin()
+        self.binary = os.path.abspath(sbapi_bin())
         self.host = "127.0.0.1"
         self.port = None
         self._own_dir = data_dir is None
@@ -279,6 +279,9 @@ class SbapiServer:
             stderr=self._stderr_file,
             env=proc_env,
             preexec_fn=preexec_fn,  # e.g. resource limits for the server alone
+            # Without --data-dir the server's default ./.data (the aws backend keeps its
+            # page-token secret there) lands in the temporary directory, not in the source tree.
+            cwd=None if pass_data_dir else self.data_dir,
         )
         with _live_lock:
             _live_servers.add(self)
