@@ -81,6 +81,11 @@ void Api::publish_jwks(std::string document) {
   serve(RouteGroup::kAuth, {.jwks = &jwks_});
 }
 
+void Api::publish_openapi(std::string document) {
+  openapi_ = std::move(document);
+  serve(RouteGroup::kDocs, {.openapi = &openapi_});
+}
+
 std::expected<Identity, Response> Api::authenticate(const Request& request,
                                                     const RequestContext& context) const {
   if (auth_ == Auth::kTransport) {

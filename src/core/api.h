@@ -84,6 +84,8 @@ class Api {
   void trust_transport_identity();
   // Serves `document` at GET /.well-known/jwks.json (the local issuer's keys).
   void publish_jwks(std::string document);
+  // Serves `document` (openapi.yaml) at GET /openapi.yaml.
+  void publish_openapi(std::string document);
   [[nodiscard]] bool authentication_on() const { return auth_ != Auth::kOff; }
 
   // The request's route (Router::Match: found, unknown path, or wrong method). A match with an
@@ -126,6 +128,7 @@ class Api {
   Auth auth_ = Auth::kOff;
   TokenVerifier* verifier_ = nullptr;
   std::string jwks_;
+  std::string openapi_;
 
   const Clock& clock_;
   PageTokens page_tokens_;  // before the handlers, which use it

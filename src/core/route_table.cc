@@ -106,6 +106,20 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      }},
 
+    // This API's contract (openapi.yaml), served by `sbapi serve`: on AWS the document is in the
+    // repository (API Gateway imports OpenAPI, it does not serve it).
+    {"GET", "/openapi.yaml", "getOpenApi", G::kDocs, S::kServeOnly, true,
+     "This API's OpenAPI 3.0.3 document",
+     [](const RouteTargets& t) -> Handler {
+       return [doc = t.openapi](const Request&, const PathParams&, const Caller&) {
+         Response response;
+         response.set_header("content-type", "application/yaml");
+         response.set_header("cache-control", "no-cache");
+         response.body = *doc;
+         return response;
+       };
+     }},
+
     // The local stand-in for S3 (presigned URLs), answered by the HTTP server itself. Public:
     // each request carries its own SigV4 query signature instead of a token.
     {"PUT", kObjectPath, "putObject", G::kObjects, S::kServeOnly, true,
@@ -154,6 +168,8 @@ std::string_view group_name(RouteGroup group) {
       return "assets";
     case RouteGroup::kAuth:
       return "auth";
+    case RouteGroup::kDocs:
+      return "docs";
     case RouteGroup::kObjects:
       return "objects";
   }

@@ -22,7 +22,7 @@ namespace sbapi {
 class UsersHandlers;
 class AssetsHandlers;
 
-enum class RouteGroup { kHealth, kUsers, kAssets, kAuth, kObjects };
+enum class RouteGroup { kHealth, kUsers, kAssets, kAuth, kDocs, kObjects };
 
 // Where a route is served: by every way sbapi runs (the HTTP server, Lambda behind API Gateway),
 // or by `sbapi serve` only (the local object endpoint standing in for S3).
@@ -32,7 +32,8 @@ enum class Served { kEverywhere, kServeOnly };
 struct RouteTargets {
   UsersHandlers* users = nullptr;
   AssetsHandlers* assets = nullptr;
-  const std::string* jwks = nullptr;  // the JWKS document the Api publishes (--auth local)
+  const std::string* jwks = nullptr;     // the JWKS document the Api publishes (--auth local)
+  const std::string* openapi = nullptr;  // the API's OpenAPI document (sbapi serve)
 };
 
 struct RouteSpec {
@@ -55,7 +56,7 @@ std::span<const RouteSpec> route_table();
 // The route with this operation name, or null.
 const RouteSpec* find_route(std::string_view operation);
 
-// "health", "users", "assets", "auth", "objects".
+// "health", "users", "assets", "auth", "docs", "objects".
 std::string_view group_name(RouteGroup group);
 // "everywhere", "serve".
 std::string_view served_name(Served served);

@@ -24,8 +24,9 @@ TEST(RouteTableTest, TheApiAnswersEveryRouteServedEverywhereAndTheServerTheRest)
   for (const RouteSpec& r : route_table()) {
     const bool api_route = r.group != RouteGroup::kObjects;
     EXPECT_EQ(r.bind != nullptr, api_route) << r.operation;
-    // The local issuer's keys are published by `sbapi serve` only, by its Api.
-    const bool everywhere = api_route && r.group != RouteGroup::kAuth;
+    // The local issuer's keys and the API document are published by `sbapi serve` only.
+    const bool everywhere =
+        api_route && r.group != RouteGroup::kAuth && r.group != RouteGroup::kDocs;
     EXPECT_EQ(r.served == Served::kEverywhere, everywhere) << r.operation;
   }
   // Only creating a user completes on the storage's thread.
@@ -34,10 +35,10 @@ TEST(RouteTableTest, TheApiAnswersEveryRouteServedEverywhereAndTheServerTheRest)
   }
 }
 
-TEST(RouteTableTest, OnlyHealthTheKeysAndTheObjectEndpointArePublic) {
+TEST(RouteTableTest, OnlyHealthTheKeysTheDocumentAndTheObjectEndpointArePublic) {
   for (const RouteSpec& r : route_table()) {
     const bool expected = r.group == RouteGroup::kHealth || r.group == RouteGroup::kAuth ||
-                          r.group == RouteGroup::kObjects;
+                          r.group == RouteGroup::kDocs || r.group == RouteGroup::kObjects;
     EXPECT_EQ(r.is_public, expected) << r.operation;
   }
 }
