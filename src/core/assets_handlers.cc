@@ -73,7 +73,7 @@ Response AssetsHandlers::create(const Request& request, const Caller& caller) {
   if (!is_valid_id(asset_id->get_string())) return invalid_asset_id();
   if (!is_valid_file_name(file_name->get_string())) {
     return error_response(400,
-                          "fileName must be 1-255 bytes without '/', '\\\\' or control characters, "
+                          "fileName must be 1-255 bytes without '/', '\\' or control characters, "
                           "and not '.' or '..'");
   }
   std::string_view content_type = kDefaultContentType;

@@ -52,7 +52,7 @@ RECV_TIMEOUT = 5.0
 USER_ID_RULE = "userId must be 1-128 characters of A-Z a-z 0-9 . _ -"
 ASSET_ID_RULE = "assetId must be 1-128 characters of A-Z a-z 0-9 . _ -"
 EMAIL_RULE = "email must be a valid address of 3 to 254 characters"
-FILE_NAME_RULE = ("fileName must be 1-255 bytes without '/', '\\\\' or control characters, "
+FILE_NAME_RULE = ("fileName must be 1-255 bytes without '/', '\\' or control characters, "
                   "and not '.' or '..'")
 CONTENT_TYPE_RULE = "contentType must be a media type such as application/pdf"
 MALFORMED = "Malformed HTTP request"
