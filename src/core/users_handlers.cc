@@ -32,7 +32,8 @@ std::optional<Response> check_editable_fields(const object& body) {
       return error_response(400, "email must be a valid address of 3 to 254 characters");
     }
     if (name != "email" && !is_valid_text(text)) {
-      return error_response(400, std::string(name) + " must be at most 256 characters");
+      return error_response(
+          400, std::string(name) + " must be at most 256 characters, without control characters");
     }
   }
   return std::nullopt;

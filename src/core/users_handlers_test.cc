@@ -94,6 +94,7 @@ TEST_F(UsersHandlersTest, CreateRejectsBadBodies) {
            {R"({"userId":"u1","email":"nope"})", "email"},
            {R"({"userId":"u1","email":"a@b.c","role":"admin"})", "role"},
            {R"({"userId":"u1","email":"a@b.c","createdAt":1})", "createdAt"},
+           {R"({"userId":"u1","email":"a@b.c","name":"a\u0001b"})", "without control characters"},
        }) {
     auto r = create(body);
     EXPECT_EQ(r.status, 400) << body;
