@@ -32,7 +32,9 @@ local: $(BUILD_DIR)/CMakeCache.txt
 	$(SBAPI) serve --port $(PORT) --data-dir $(DATA_DIR)
 
 # The package test (tests/package) runs build/lambda/bootstrap.zip, so the zip is built first.
+# `setup.sh --test` adds what only the tests use: Chromium and the npm tools of tests/openapi.
 test: build package
+	bash scripts/setup.sh --test
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
 # Same tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own build tree.

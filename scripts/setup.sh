@@ -16,11 +16,17 @@ packages=(
 modes=" $* "
 for mode in "$@"; do
   case "$mode" in
-    --lint | --package | --bench | --fuzz) ;;
-    *) echo "setup: unknown option $mode (known: --lint --package --bench --fuzz)" >&2; exit 2 ;;
+    --test | --lint | --package | --bench | --fuzz) ;;
+    *) echo "setup: unknown option $mode (known: --test --lint --package --bench --fuzz)" >&2; exit 2 ;;
   esac
 done
 
+# `setup.sh --test` (run by `make test`) adds Debian's Chromium, the real browser that opens the
+# docs page (tests/blackbox/test_docs_page.py, driven by playwright-core from npm). `make local`
+# does not need it.
+if [[ "$modes" == *" --test "* ]]; then
+  packages+=(chromium)
+fi
 # `setup.sh --lint` adds the linters (`make lint`); CI's test run does not need them. clang-tidy 16:
 # Debian's default 14 cannot parse libstdc++ 12's <expected>.
 if [[ "$modes" == *" --lint "* ]]; then
@@ -72,14 +78,25 @@ else
   if [ -n "$added_policy" ]; then $SUDO rm -f "$policy"; fi
 fi
 
-# Test peers (dynalite, s3rver) from npm, exactly as pinned in the lock file. Only when npm is
-# there: without it the conformance suites report themselves skipped (and fail under CI=true).
-peers="$(dirname "$0")/../tests/peers"
+# From npm, exactly as pinned in each lock file (npm ci), and only when npm is there:
+# - src/docs_page: swagger-ui-dist, which CMake builds into sbapi for GET /docs (without it sbapi
+#   is built without the docs page);
+# - tests/peers: dynalite and s3rver, the protocol peers of the conformance suites (skipped
+#   without them, failed under CI=true);
+# - tests/openapi (`--test`): the tools that check openapi.yaml and the server against it
+#   (tests/openapi/README.md).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+npm_dirs=("$root/src/docs_page" "$root/tests/peers")
+if [[ "$modes" == *" --test "* ]]; then
+  npm_dirs+=("$root/tests/openapi")
+fi
 if command -v npm >/dev/null 2>&1; then
-  if [ ! -d "$peers/node_modules" ] || [ "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]; then
-    echo "setup: installing test peers (npm ci)"
-    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  for dir in "${npm_dirs[@]}"; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      echo "setup: npm ci in ${dir#"$root"/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
 else
-  echo "setup: npm not found; conformance tests against dynalite/s3rver will be skipped"
+  echo "setup: npm not found: sbapi is built without the docs page, and the tests that need npm packages are skipped"
 fi

@@ -18,7 +18,7 @@
 #include "adapters/local/object_files.h"
 #include "adapters/local/presigned_url_verifier.h"
 #include "adapters/sqlite/ttl_sweeper.h"
-#include "cli/openapi_document.h"
+#include "cli/embedded_files.h"
 #include "core/api.h"
 #include "core/asset_uploads.h"
 #include "core/buffered_access_log.h"
@@ -88,7 +88,7 @@ int run_serve_aws(const ServeOptions& options) {
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
     api.sign_page_tokens(std::move(*secret));
-    api.publish_openapi(std::string(openapi_document()));
+    api.publish_docs(std::string(openapi_document()), docs_page_files());
     auth->apply(api);
     HttpServer server(api, access_log,
                       {.host = options.host,
@@ -209,7 +209,7 @@ int run_serve(const ServeOptions& options) {
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
     api.sign_page_tokens(std::move(*secret));
-    api.publish_openapi(std::string(openapi_document()));
+    api.publish_docs(std::string(openapi_document()), docs_page_files());
     auth->apply(api);
     HttpServer server(api, access_log,
                       {.host = options.host,

@@ -81,9 +81,9 @@ void Api::publish_jwks(std::string document) {
   serve(RouteGroup::kAuth, {.jwks = &jwks_});
 }
 
-void Api::publish_openapi(std::string document) {
+void Api::publish_docs(std::string document, std::span<const StaticFile> page) {
   openapi_ = std::move(document);
-  serve(RouteGroup::kDocs, {.openapi = &openapi_});
+  serve(RouteGroup::kDocs, {.openapi = &openapi_, .docs_page = page});
 }
 
 std::expected<Identity, Response> Api::authenticate(const Request& request,

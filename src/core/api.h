@@ -25,6 +25,7 @@
 #include <expected>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "core/access_log.h"
@@ -84,8 +85,9 @@ class Api {
   void trust_transport_identity();
   // Serves `document` at GET /.well-known/jwks.json (the local issuer's keys).
   void publish_jwks(std::string document);
-  // Serves `document` (openapi.yaml) at GET /openapi.yaml.
-  void publish_openapi(std::string document);
+  // Serves `document` (openapi.yaml) at GET /openapi.yaml, and the docs page made of `page`
+  // (core/docs_page.h; static storage) at GET /docs and /docs/{file}.
+  void publish_docs(std::string document, std::span<const StaticFile> page);
   [[nodiscard]] bool authentication_on() const { return auth_ != Auth::kOff; }
 
   // The request's route (Router::Match: found, unknown path, or wrong method). A match with an

@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <array>
 #include <string>
 
 #include "testing/api_fixture.h"
@@ -55,6 +56,13 @@ TEST_F(ApiAuthTest, PublicRoutesNeedNoToken) {
   const Response jwks = call("GET", "/.well-known/jwks.json");
   EXPECT_EQ(jwks.status, 200);
   EXPECT_EQ(jwks.body, R"({"keys":[]})");
+  constexpr std::array<StaticFile, 1> page{{{"index.html", "text/html", "<p>docs</p>"}}};
+  api->publish_docs("openapi: 3.0.3", page);
+  EXPECT_EQ(call("GET", "/openapi.yaml").body, "openapi: 3.0.3");
+  EXPECT_EQ(call("GET", "/docs").body, "<p>docs</p>");
+  EXPECT_EQ(call("GET", "/docs/index.html").body, "<p>docs</p>");
+  EXPECT_EQ(call("GET", "/docs/missing.js").status, 404);
+  EXPECT_EQ(verifier.calls, 0);
 }
 
 TEST_F(ApiAuthTest, AnUnknownPathIs404AndAWrongMethod405BeforeAnyToken) {

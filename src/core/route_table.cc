@@ -120,6 +120,22 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      }},
 
+    // The docs page (Swagger UI over openapi.yaml) and its files, built into `sbapi serve`.
+    {"GET", "/docs", "getDocs", G::kDocs, S::kServeOnly, true,
+     "The docs page (Swagger UI over this API's OpenAPI document)",
+     [](const RouteTargets& t) -> Handler {
+       return [files = t.docs_page](const Request&, const PathParams&, const Caller&) {
+         return docs_page_file(files, kDocsPageFile);
+       };
+     }},
+    {"GET", "/docs/{file}", "getDocsFile", G::kDocs, S::kServeOnly, true,
+     "A file of the docs page (Swagger UI's script and styles)",
+     [](const RouteTargets& t) -> Handler {
+       return [files = t.docs_page](const Request&, const PathParams& p, const Caller&) {
+         return docs_page_file(files, p.get("file"));
+       };
+     }},
+
     // The local stand-in for S3 (presigned URLs), answered by the HTTP server itself. Public:
     // each request carries its own SigV4 query signature instead of a token.
     {"PUT", kObjectPath, "putObject", G::kObjects, S::kServeOnly, true,

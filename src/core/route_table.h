@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/docs_page.h"
 #include "core/router.h"
 
 namespace sbapi {
@@ -32,8 +33,9 @@ enum class Served { kEverywhere, kServeOnly };
 struct RouteTargets {
   UsersHandlers* users = nullptr;
   AssetsHandlers* assets = nullptr;
-  const std::string* jwks = nullptr;     // the JWKS document the Api publishes (--auth local)
-  const std::string* openapi = nullptr;  // the API's OpenAPI document (sbapi serve)
+  const std::string* jwks = nullptr;           // the JWKS document the Api publishes (--auth local)
+  const std::string* openapi = nullptr;        // the API's OpenAPI document (sbapi serve)
+  std::span<const StaticFile> docs_page = {};  // the docs page's files (sbapi serve)
 };
 
 struct RouteSpec {
