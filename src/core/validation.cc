@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace sbapi {
 namespace {
@@ -11,9 +12,37 @@ bool is_id_char(char c) {
          c == '_' || c == '-';
 }
 
-bool is_control_or_space(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u <= 0x20 || u == 0x7f;
+// The code point that starts at text[i] in valid UTF-8, and how many bytes it takes.
+std::pair<char32_t, std::size_t> code_point_at(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return {c, 1};
+  const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  char32_t code = c & (0x7F >> length);
+  for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+    code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+  }
+  return {code, length};
+}
+
+// Calls `refuse` on each code point of valid UTF-8 until it answers true.
+template <class Pred>
+bool any_code_point(std::string_view text, Pred refuse) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto [code, length] = code_point_at(text, i);
+    if (refuse(code)) return true;
+    i += length;
+  }
+  return false;
+}
+
+// C0, DEL and C1 (U+0080–U+009F, invisible in most fonts, NEL among them).
+bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+// Unicode's White_Space outside ASCII (NEL is a control above): no-break and typographic spaces,
+// the line and paragraph separators.
+bool is_unicode_space(char32_t c) {
+  return c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 // RFC 9110 tchar.
@@ -135,7 +164,10 @@ bool is_valid_email(std::string_view email) {
   if (!is_valid_utf8(email)) return false;
   const std::size_t length = utf8_length(email);
   if (length < kMinEmailLength || length > kMaxEmailLength) return false;
-  if (std::any_of(email.begin(), email.end(), is_control_or_space)) return false;
+  if (any_code_point(email,
+                     [](char32_t c) { return is_control(c) || c == ' ' || is_unicode_space(c); })) {
+    return false;
+  }
   const std::size_t at = email.find('@');
   if (at == std::string_view::npos || at == 0) return false;
   const std::string_view domain = email.substr(at + 1);
@@ -148,10 +180,9 @@ bool is_valid_email(std::string_view email) {
 
 bool is_valid_text(std::string_view text, std::size_t max_chars) {
   if (utf8_length(text) > max_chars) return false;
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
+  // A line or paragraph separator breaks a line like a newline does.
+  return !any_code_point(
+      text, [](char32_t c) { return (is_control(c) && c != '\t') || c == 0x2028 || c == 0x2029; });
 }
 
 }  // namespace sbapi

@@ -18,10 +18,12 @@ inline constexpr std::size_t kMaxTextLength = 256;  // name, department
 bool is_valid_id(std::string_view id);
 
 // 3–254 characters, exactly one '@', a non-empty local part, a domain of at least two non-empty
-// dot-separated labels, no whitespace or control characters.
+// dot-separated labels, no whitespace (ASCII or Unicode White_Space) and no control characters
+// (C0, DEL, C1).
 bool is_valid_email(std::string_view email);
 
-// At most `max_chars` characters and no control characters other than tab.
+// At most `max_chars` characters of valid UTF-8, no control characters (C0, DEL, C1) other than
+// tab, and no line or paragraph separator (U+2028, U+2029).
 bool is_valid_text(std::string_view text, std::size_t max_chars = kMaxTextLength);
 
 inline constexpr std::size_t kMaxFileNameBytes = 255;

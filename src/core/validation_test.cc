@@ -51,6 +51,23 @@ TEST(EmailRule, Structure) {
   }
 }
 
+TEST(EmailRule, RefusesUnicodeWhitespaceAndC1Controls) {
+  // NEL and another C1 control, no-break space, ogham space, en quad, hair space, line and
+  // paragraph separators, narrow no-break space, medium mathematical space, ideographic space.
+  for (std::string_view space :
+       {"\xC2\x85", "\xC2\x9F", "\xC2\xA0", "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x8A",
+        "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"}) {
+    EXPECT_FALSE(is_valid_email("a" + std::string(space) + "b@c.d"))
+        << testing::PrintToString(space);
+  }
+  // Neighbours that are neither: é (U+00E9), zero-width space (U+200B, not White_Space), 😀.
+  EXPECT_TRUE(is_valid_email("r\xC3\xA9my@example.fr"));
+  EXPECT_TRUE(
+      is_valid_email("a\xE2\x80\x8B"
+                     "b@c.d"));
+  EXPECT_TRUE(is_valid_email("\xF0\x9F\x98\x80@c.d"));
+}
+
 TEST(TextRule, AtMost256Characters) {
   EXPECT_TRUE(is_valid_text(""));
   EXPECT_TRUE(is_valid_text(std::string(256, 'n')));
@@ -70,6 +87,19 @@ TEST(TextRule, RejectsControlCharactersButTab) {
   EXPECT_TRUE(is_valid_text("R&D\tLab"));
   EXPECT_FALSE(is_valid_text("line\nbreak"));
   EXPECT_FALSE(is_valid_text(std::string("nul\0x", 5)));
+  EXPECT_FALSE(is_valid_text("del\x7f"));
+  EXPECT_FALSE(is_valid_text("next\xC2\x85line"));  // NEL (C1)
+  EXPECT_FALSE(
+      is_valid_text("csi\xC2\x9B"
+                    "31m"));                           // C1 CSI: a terminal escape
+  EXPECT_FALSE(is_valid_text("line\xE2\x80\xA8sep"));  // U+2028
+  EXPECT_FALSE(is_valid_text("para\xE2\x80\xA9sep"));  // U+2029
+  // Spaces other than ASCII are text: a no-break space in a name, an ideographic space.
+  EXPECT_TRUE(
+      is_valid_text("Jean\xC2\xA0"
+                    "Dupont"));
+  EXPECT_TRUE(is_valid_text("\xE5\xB1\xB1\xE7\x94\xB0\xE3\x80\x80\xE5\xA4\xAA\xE9\x83\x8E"));
+  EXPECT_TRUE(is_valid_text("\xC2\xA9 \xC2\xA0"));  // U+00A9, U+00A0: first bytes after C1
 }
 
 }  // namespace
