@@ -22,6 +22,8 @@ import tempfile
 import urllib.parse
 import xml.etree.ElementTree as ET
 
+import response_log
+
 __all__ = ["presign_url", "amz_date", "url_request", "curl_put", "curl_get", "s3_error",
            "query_params", "replace_query_param", "md5_hex", "encode_key"]
 
@@ -131,7 +133,8 @@ def url_request(url, method="GET", body=None, headers=None, port=None, host="127
     if parts.scheme != "http":
         raise ValueError("only http:// URLs are supported here: %r" % url)
     target = parts.path + ("?" + parts.query if parts.query else "")
-    conn = http.client.HTTPConnection(host, port or parts.port or 80, timeout=timeout)
+    # Records the exchange when it is with a black-box sbapi and SBAPI_RESPONSE_LOG is set.
+    conn = response_log.RecordingHTTPConnection(host, port or parts.port or 80, timeout=timeout)
     hdrs = {"Host": parts.netloc}
     hdrs.update(headers or {})
     try:
@@ -228,6 +231,15 @@ def _run_curl(cmd, workdir):
     return code, headers
 
 
+def _record_curl(url, port, method, request_headers, code, headers, body):
+    # SBAPI_RESPONSE_LOG (response_log.py); only exchanges with a black-box sbapi count.
+    if response_log.enabled():
+        parts = urllib.parse.urlsplit(url)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        response_log.record_curl(port or parts.port or 80, method, target,
+                                 request_headers.items(), code, headers, body)
+
+
 def curl_put(url, file_path, content_type, port=None):
     """`curl -X PUT --data-binary @file -H 'Content-Type: …' url` -> (status, headers, body)."""
     workdir = tempfile.mkdtemp(prefix="sbapi-curl-")
@@ -239,6 +251,7 @@ def curl_put(url, file_path, content_type, port=None):
         code, headers = _run_curl(cmd, workdir)
         with open(out, "rb") if os.path.exists(out) else open(os.devnull, "rb") as f:
             body = f.read()
+        _record_curl(url, port, "PUT", {"Content-Type": content_type}, code, headers, body)
         return code, headers, body
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -249,6 +262,12 @@ def curl_get(url, out_path, port=None, head=False):
     workdir = tempfile.mkdtemp(prefix="sbapi-curl-")
     try:
         cmd = _curl_base(url, port) + (["-I"] if head else []) + ["-o", out_path, url]
-        return _run_curl(cmd, workdir)
+        code, headers = _run_curl(cmd, workdir)
+        body = b""
+        if not head and os.path.exists(out_path):
+            with open(out_path, "rb") as f:
+                body = f.read(response_log.MAX_BODY + 1)
+        _record_curl(url, port, "HEAD" if head else "GET", {}, code, headers, body)
+        return code, headers
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

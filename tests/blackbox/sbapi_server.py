@@ -7,6 +7,8 @@ Configuration (environment):
   SBAPI_EXTRA_ARGS  extra arguments appended to every `serve` command line (shell-quoted),
                     e.g. "--backend aws" for a rerun against DynamoDB/S3-compatible engines.
   SBAPI_NO_DATA_DIR if set to 1, `--data-dir` is not passed (backends that keep no local files).
+  SBAPI_RESPONSE_LOG a directory: every exchange with a server started here is recorded there
+                    as JSON lines (response_log.py), for tests/openapi/validate_responses.mjs.
 
 A suite that reruns other suites' test classes against another backend calls
 `set_server_defaults(extra_args=[...], env={...})` once (e.g. in setUpModule): every SbapiServer
@@ -31,6 +33,8 @@ import subprocess
 import tempfile
 import threading
 import time
+
+import response_log
 
 __all__ = ["SbapiServer", "ServerError", "send_raw", "parse_raw_response", "sbapi_bin",
            "run_presign", "free_port", "set_server_defaults"]
@@ -170,6 +174,9 @@ def request_on(conn, method, path, body=None, headers=None):
         pass
     resp = conn.getresponse()
     raw = resp.read()
+    if not isinstance(conn, response_log.RecordingHTTPConnection):  # (else recorded already)
+        response_log.record(conn.port, method, path, hdrs.items(), resp.status,
+                            resp.getheaders(), raw)
     return resp.status, _lower_headers(resp.getheaders()), _decode_body(raw)
 
 
@@ -205,6 +212,7 @@ def send_raw(host, port, data, timeout=5.0, half_close=False):
                 closed = True
                 break
             chunks.append(chunk)
+    response_log.record_raw(port, data, b"".join(chunks))  # SBAPI_RESPONSE_LOG
     return b"".join(chunks), closed
 
 
@@ -324,6 +332,7 @@ class SbapiServer:
         done.wait(STARTUP_TIMEOUT)
         if "port" in result:
             self.port = result["port"]
+            response_log.register(self.port, *self._served_extras())  # SBAPI_RESPONSE_LOG
             return
         if done.is_set():  # stdout closed: the process is exiting; give it a moment
             try:
@@ -338,6 +347,22 @@ class SbapiServer:
         raise ServerError(
             "sbapi printed no 'listening' line within %.0f s.\ncommand: %s\nstdout:\n%s\nstderr:\n%s"
             % (STARTUP_TIMEOUT, shlex.join(self.cmd), "\n".join(self.log_lines), self.stderr_text()))
+
+    def _served_extras(self):
+        # (the local object endpoint's bucket, None on --backend aws which has none; the --auth
+        # mode, which decides whether /.well-known/jwks.json is served) for response_log.
+        env = dict(os.environ)
+        env.update(self.env)
+        found = {"--backend": env.get("SBAPI_BACKEND", "local"),
+                 "--bucket": env.get("SBAPI_BUCKET"), "--auth": env.get("SBAPI_AUTH", "none")}
+        for i, arg in enumerate(self.cmd):
+            for flag in found:
+                if arg == flag and i + 1 < len(self.cmd):
+                    found[flag] = self.cmd[i + 1]
+                elif arg.startswith(flag + "="):
+                    found[flag] = arg[len(flag) + 1:]
+        bucket = None if found["--backend"] == "aws" else (found["--bucket"] or "sbapi-assets")
+        return bucket, found["--auth"]
 
     def _drain_stdout(self):
         for raw in iter(self.proc.stdout.readline, b""):
@@ -378,6 +403,8 @@ class SbapiServer:
     def _cleanup(self):
         with _live_lock:
             _live_servers.discard(self)
+        if self.port is not None:
+            response_log.unregister(self.port)
         if self._stderr_cache is None:
             self._stderr_cache = self.stderr_text()
             self._stderr_file.close()
@@ -466,7 +493,8 @@ class SbapiServer:
 
     def connection(self, timeout=REQUEST_TIMEOUT):
         """A new http.client connection to the server (use with request_on for keep-alive)."""
-        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        # (records its exchanges when SBAPI_RESPONSE_LOG is set: response_log.py)
+        return response_log.RecordingHTTPConnection(self.host, self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None):
         """One request on a fresh connection -> (status, lower-cased headers, JSON or bytes).

@@ -45,6 +45,7 @@ import cognito
 import jwt_tools as jt
 from cognito import MOTO_KID, CognitoPool, moto_public_jwks, moto_signing_key
 from peers import Moto, S3rver, require
+import response_log
 from s3_helpers import md5_hex, url_request
 from sbapi_server import SbapiServer, free_port, parse_raw_response, sbapi_bin, send_raw
 
@@ -1451,6 +1452,7 @@ class LambdaGatewayTest(unittest.TestCase):
         self.assertEqual(code, 0, "sbapi invoke exited %d\nstdout:%s\nstderr:\n%s"
                          % (code, out, err))
         result = json.loads(out)
+        response_log.record_invoke(result, event)  # SBAPI_RESPONSE_LOG: marked lambda-invoke
         body = json.loads(result["body"]) if result.get("body") else None
         return result["statusCode"], body, result
 

@@ -41,6 +41,7 @@ import time
 import unittest
 import urllib.parse
 
+import response_log
 from sbapi_server import SbapiServer
 from s3_helpers import md5_hex, presign_url, s3_error, url_request
 
@@ -256,6 +257,7 @@ def exchange(port, data, wait_close, timeout=RECV_TIMEOUT):
             ex.closed = eof
     finally:
         sock.close()
+    response_log.record_parsed(port, data, ex.status, ex.headers, ex.body)  # SBAPI_RESPONSE_LOG
     return ex
 
 

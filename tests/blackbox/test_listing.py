@@ -45,6 +45,7 @@ import urllib.parse
 import uuid
 
 from peers import Moto, require
+import response_log
 from s3_helpers import url_request
 from sbapi_server import SbapiServer, free_port, sbapi_bin
 
@@ -1256,6 +1257,7 @@ class LambdaListingTest(ListingCase):
         self.assertEqual(code, 0, "sbapi invoke exited %d\nstdout:%s\nstderr:\n%s"
                          % (code, out, err))
         result = json.loads(out)
+        response_log.record_invoke(result, event)  # SBAPI_RESPONSE_LOG: marked lambda-invoke
         body = json.loads(result["body"]) if result.get("body") else None
         return result["statusCode"], body
 
