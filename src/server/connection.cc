@@ -79,6 +79,7 @@ void Connection::read_header() {
   phase_ = Phase::kReading;
   idle_.store(false, std::memory_order_relaxed);
   request_started_ = std::chrono::steady_clock::now();
+  begin_request();
   api_parser_.reset();
   object_parser_.reset();  // before the chunk buffer its body points into
   chunk_.reset();
@@ -180,7 +181,20 @@ void Connection::send(BeastResponse response, bool keep_alive) {
                     });
 }
 
+void Connection::begin_request() {
+  if (in_request_) return;
+  in_request_ = true;
+  server_.observer().request_started();
+}
+
+void Connection::end_request() {
+  if (!in_request_) return;
+  in_request_ = false;
+  server_.observer().request_finished();
+}
+
 void Connection::after_write(bool keep_alive) {
+  end_request();
   if (!keep_alive) return close_gracefully();
   stream_.expires_never();
   next_request();
@@ -205,6 +219,7 @@ void Connection::drain(std::size_t drained) {
 }
 
 void Connection::close() {
+  end_request();
   phase_ = Phase::kClosing;
   idle_.store(false, std::memory_order_relaxed);
   upload_.reset();  // an upload not committed by now never will be

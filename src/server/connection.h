@@ -46,7 +46,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, boost::asio::ip::tcp::socket socket)
       : server_(server), stream_(std::move(socket)), buffer_(kReadBufferLimit) {}
-  ~Connection() { server_.remove(this); }
+  ~Connection() {
+    end_request();
+    server_.remove(this);
+  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -90,6 +93,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The head of the request being read, whichever parser holds it now.
   const http::request_header<>& current_head() const;
   // Whether the object endpoint serves this path (an escaped exception: it does not).
+  // The observer's requests under way: one begins with its first byte, and ends when its
+  // response is written or the connection closes.
+  void begin_request();
+  void end_request();
   bool is_object_path(std::string_view path) const;
 
   // This connection's loop, counting whatever holds the executor as work in progress: the loop
@@ -154,6 +161,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string wire_;                       // an Api response being written
   Phase phase_ = Phase::kStarting;
   std::atomic<bool> idle_{false};  // phase_ == kIdle, for other threads
+  bool in_request_ = false;        // between a request's first byte and its end (the observer)
   // An object body being read: when it started and how much has come (minimum upload rate).
   std::chrono::steady_clock::time_point upload_started_;
   std::uint64_t upload_received_ = 0;

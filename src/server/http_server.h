@@ -77,6 +77,7 @@
 #include "core/access_log.h"
 #include "core/api.h"
 #include "server/object_endpoint.h"
+#include "server/server_observer.h"
 
 namespace sbapi {
 
@@ -120,6 +121,9 @@ struct HttpServerOptions {
   bool stop_on_signals = false;  // SIGINT/SIGTERM → stop()
   // Serves path-style object requests (see above); not owned, must outlive the server.
   ObjectEndpoint* objects = nullptr;
+  // Told about connections, requests under way and uploads (metrics); not owned, must outlive
+  // the server. Null: nobody.
+  ServerObserver* observer = nullptr;
 };
 
 class HttpServer {

@@ -208,6 +208,8 @@ void Connection::commit_upload() {
 
 void Connection::on_upload_committed(std::expected<StoredObject, ObjectError> stored) {
   if (!stored) return send_object(object_error_response(stored.error(), false), false);
+  server_.observer().object_uploaded(upload_received_,
+                                     std::chrono::steady_clock::now() - request_started_);
   BeastResponse response{http::status::ok, object_version_};
   set_object_headers(response);
   response.set(http::field::etag, wire::quote_etag(stored->etag));

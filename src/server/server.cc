@@ -36,6 +36,7 @@ Server::Server(Api& api, AccessLog& access_log, HttpServerOptions options)
     : api_(api),
       access_log_(access_log),
       options_(std::move(options)),
+      observer_(options_.observer != nullptr ? *options_.observer : no_server_observer()),
       loops_(make_loops(options_.threads)),
       acceptor_(*loops_.front()),
       accept_retry_(*loops_.front()) {
@@ -46,13 +47,19 @@ Server::Server(Api& api, AccessLog& access_log, HttpServerOptions options)
 }
 
 void Server::add(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(connections_mutex_);
-  connections_.emplace(connection.get(), connection);
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_.emplace(connection.get(), connection);
+  }
+  observer_.connection_opened();
 }
 
 void Server::remove(Connection* connection) {
-  std::lock_guard lock(connections_mutex_);
-  connections_.erase(connection);
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_.erase(connection);
+  }
+  observer_.connection_closed();
 }
 
 bool Server::shed_idle_connection() {
@@ -67,6 +74,7 @@ bool Server::shed_idle_connection() {
     }
   }
   if (!victim) return false;
+  observer_.idle_connection_shed();
   victim->shutdown();  // on its own loop: closes it if it is still idle there
   return true;
 }
@@ -155,6 +163,7 @@ void Server::on_accept(error_code ec, tcp::socket socket) {
   // At the cap an idle connection makes room (it closes on its loop soon after); with none idle
   // the new one is told to come back later.
   if (options_.max_connections > 0 && open >= options_.max_connections && !shed_idle_connection()) {
+    observer_.connection_refused();
     connection->refuse();
   } else {
     connection->start();

@@ -47,6 +47,7 @@ class Server {
   Api& api() { return api_; }
   AccessLog& access_log() { return access_log_; }
   const HttpServerOptions& options() const { return options_; }
+  ServerObserver& observer() { return observer_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
   // The pool for work that may block (see http_server.h), or null when there is none.
@@ -71,6 +72,7 @@ class Server {
   Api& api_;
   AccessLog& access_log_;
   const HttpServerOptions options_;
+  ServerObserver& observer_;
   std::atomic<bool> stopping_{false};
 
   std::mutex connections_mutex_;

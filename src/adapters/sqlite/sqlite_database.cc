@@ -33,6 +33,11 @@ SqliteDatabase::SqliteDatabase(std::unique_ptr<Impl> impl,
     : lock_(std::move(lock)), impl_(std::move(impl)) {}
 SqliteDatabase::~SqliteDatabase() = default;
 
+void SqliteDatabase::observe(SqliteObserver& observer) {
+  impl_->observer.store(&observer, std::memory_order_release);
+  impl_->writes.observe(observer);
+}
+
 std::uint64_t SqliteDatabase::commits() const { return impl_->writes.commits(); }
 
 void SqliteDatabase::wait_for_writes() { impl_->writes.wait_until_idle(); }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/sqlite/sqlite_observer.h"
 #include "core/store_error.h"
 
 namespace sbapi {
@@ -37,6 +38,10 @@ class SqliteDatabase {
   ~SqliteDatabase();
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  // Reports group commits and item-cache lookups to `observer` from now on (metrics); it must
+  // outlive the database and its tables.
+  void observe(SqliteObserver& observer);
 
   // Write transactions committed so far, each holding one or more writes (tests, benchmarks).
   [[nodiscard]] std::uint64_t commits() const;

@@ -6,6 +6,7 @@
 // exists inside that one connection alone).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@ struct SqliteDatabase::Impl {
   sqlite::ConnectionPool pool;
   std::unique_ptr<sqlite::ConnectionPool> writer_pool;  // null: the writer is `pool`'s
   sqlite::WriteQueue writes;
+  std::atomic<SqliteObserver*> observer{&no_sqlite_observer()};
 };
 
 }  // namespace sbapi

@@ -306,7 +306,9 @@ const TableSchema& SqliteTable::schema() const { return impl_->schema; }
 
 StoreResult<std::optional<Item>> SqliteTable::get(std::string_view key) {
   const std::int64_t now = impl_->clock.now_seconds();
-  if (auto cached = impl_->cache.find(key, now)) {
+  auto cached = impl_->cache.find(key, now);
+  impl_->db.impl().observer.load(std::memory_order_relaxed)->cache_lookup(cached.has_value());
+  if (cached) {
     auto item = parse_item(*cached);
     if (!item) return std::unexpected(item.error());
     return std::optional<Item>(std::move(*item));

@@ -1,6 +1,7 @@
 #include "adapters/sqlite/write_queue.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <string>
@@ -156,6 +157,7 @@ void WriteQueue::run_batch(std::span<Writer* const> batch) {
   auto fail_all = [&](const StoreError& error) {
     for (Writer* writer : batch) writer->result = std::unexpected(error);
   };
+  const auto began = std::chrono::steady_clock::now();
   auto lease = writer_.acquire();
   if (!lease) return fail_all(lease.error());
   Connection& conn = **lease;
@@ -181,6 +183,8 @@ void WriteQueue::run_batch(std::span<Writer* const> batch) {
   // The one fsync of the batch. Until it returns nothing of the batch is acknowledged.
   if (auto committed = step(conn, kCommit); !committed) return abort(committed.error());
   commits_.fetch_add(1);
+  observer_.load(std::memory_order_acquire)
+      ->committed(batch.size(), std::chrono::steady_clock::now() - began);
 }
 
 std::size_t WriteQueue::queued() const {

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
+#include "adapters/sqlite/sqlite_observer.h"
 #include "core/store_error.h"
 
 namespace sbapi::sqlite {
@@ -77,6 +78,10 @@ class WriteQueue {
   template <typename F>
   std::invoke_result_t<F&, Connection&> write(F&& write);
 
+  // Reports each successful COMMIT to `observer` (which must outlive the queue); may be called
+  // while writes run.
+  void observe(SqliteObserver& observer) { observer_.store(&observer, std::memory_order_release); }
+
   // Successful COMMITs so far (tests and benchmarks: writes ÷ commits = mean batch size).
   [[nodiscard]] std::uint64_t commits() const { return commits_.load(); }
   // Writes enqueued and not yet done, the running batch included (tests).
@@ -108,6 +113,7 @@ class WriteQueue {
   std::deque<Writer*> queue_;   // the running batch first, in order
   std::vector<Writer*> batch_;  // the running batch; only its leader touches it
   std::atomic<std::uint64_t> commits_{0};
+  std::atomic<SqliteObserver*> observer_{&no_sqlite_observer()};
   std::condition_variable committer_wake_;  // a submitted write is at the front, or stopping
   std::condition_variable idle_;            // the queue emptied and no completion is running
   std::size_t completing_ = 0;              // batches whose completions are being called
