@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake make pkg-config git ca-certificates curl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev
+  libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-yaml
   wrk
@@ -22,10 +22,11 @@ for mode in "$@"; do
 done
 
 # `setup.sh --test` (run by `make test`) adds Debian's Chromium, the real browser that opens the
-# docs page (tests/blackbox/test_docs_page.py, driven by playwright-core from npm). `make local`
-# does not need it.
+# docs page (tests/blackbox/test_docs_page.py, driven by playwright-core from npm), and
+# Prometheus (its promtool checks GET /metrics, its server scrapes sbapi in a test; the package's
+# service is not started, see policy-rc.d below). `make local` needs neither.
 if [[ "$modes" == *" --test "* ]]; then
-  packages+=(chromium)
+  packages+=(chromium prometheus)
 fi
 # `setup.sh --lint` adds the linters (`make lint`); CI's test run does not need them. clang-tidy 16:
 # Debian's default 14 cannot parse libstdc++ 12's <expected>.

@@ -77,12 +77,13 @@ int run_serve_aws(const ServeOptions& options) {
   {
     const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
+    // The configuration first: a start that fails on it leaves no key file behind.
+    auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
+    if (!backend) return startup_error("--backend aws: " + backend.error());
     auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock);
     if (!auth) return startup_error(auth.error());
     auto secret = page_token_secret(options);
     if (!secret) return startup_error(secret.error());
-    auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
-    if (!backend) return startup_error("--backend aws: " + backend.error());
     BufferedAccessLog access_log(stdout);
     Api api(clock, access_log);
     api.serve_users(*backend->users);

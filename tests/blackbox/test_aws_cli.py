@@ -15,6 +15,7 @@ what `serve --backend aws` does when its endpoints are unreachable.
 
 import os
 import subprocess
+import tempfile
 import unittest
 import urllib.parse
 
@@ -36,9 +37,11 @@ def run(args, env, timeout=60):
     proc_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("AWS_", "SBAPI_BACKEND")) and k not in COMPLETE}
     proc_env.update(env)
-    proc = subprocess.run([sbapi_bin()] + list(args), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=proc_env,
-                          timeout=timeout)
+    # In a directory of its own: whatever a start writes (./.data) never lands in the source tree.
+    with tempfile.TemporaryDirectory(prefix="sbapi-aws-cli-") as cwd:
+        proc = subprocess.run([sbapi_bin()] + list(args), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=proc_env,
+                              timeout=timeout, cwd=cwd)
     return (proc.returncode, proc.stdout.decode("utf-8", "replace"),
             proc.stderr.decode("utf-8", "replace"))
 
