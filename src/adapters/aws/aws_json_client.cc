@@ -35,10 +35,11 @@ std::string xml_element(std::string_view xml, std::string_view tag) {
 
 // The error type of an error response: `__type` (after the last '#'), else X-Amzn-ErrorType
 // (before the first ':'), else the <Code> of an XML error body (what moto's authentication layer
-// answers for every service, JSON ones included).
-std::string error_type(const HttpResponse& response, const json::object& body) {
+// answers for every service, JSON ones included); only `__type` when `json_only`.
+std::string error_type(const HttpResponse& response, const json::object& body, bool json_only) {
   std::string type = string_member(body, "__type");
   if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+  if (json_only) return type;
   if (type.empty()) {
     if (auto header = response.header("x-amzn-errortype")) {
       type = std::string(header->substr(0, header->find(':')));
@@ -166,10 +167,12 @@ AwsJsonResult<json::object> AwsJsonClient::call(std::string_view operation,
       e.kind = AwsJsonError::Kind::kService;
       e.service = protocol_.service_name;
       e.http_status = response->status;
-      e.type = error_type(*response, parsed);
+      e.type = error_type(*response, parsed, protocol_.json_errors_only);
       e.message = string_member(parsed, "message");
       if (e.message.empty()) e.message = string_member(parsed, "Message");
-      if (e.message.empty()) e.message = xml_element(response->body, "Message");
+      if (e.message.empty() && !protocol_.json_errors_only) {
+        e.message = xml_element(response->body, "Message");
+      }
       e.retryable = response->status >= 500 || response->status == 429 || is_throttling(e.type);
       e.body = std::move(parsed);
       result = std::unexpected(std::move(e));

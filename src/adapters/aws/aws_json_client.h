@@ -11,8 +11,9 @@
 //   connection errors and timeouts. Everything else returns after one attempt.
 // - A 200 whose body is a JSON object is the result. Any other status is an `AwsJsonError` of
 //   kind kService with the error type: `__type` after its last '#' (JSON 1.0 prefixes a
-//   namespace), else the `X-Amzn-ErrorType` header before its first ':', else the <Code> of an
-//   XML error body; the message from `message`, `Message` or the XML <Message>.
+//   namespace), else (unless `AwsJsonProtocol::json_errors_only`) the `X-Amzn-ErrorType` header
+//   before its first ':', else the <Code> of an XML error body; the message from `message`,
+//   `Message` or (the same proviso) the XML <Message>.
 // - Thread-safe; exceptions never escape.
 #pragma once
 
@@ -63,6 +64,8 @@ struct AwsJsonProtocol {
   std::vector<std::string> throttling_types = {"ThrottlingException", "TooManyRequestsException",
                                                "RequestLimitExceeded",
                                                "ProvisionedThroughputExceededException"};
+  // true: the error type and message come from the JSON body only (no X-Amzn-ErrorType, no XML).
+  bool json_errors_only = false;
 };
 
 struct AwsServiceEndpoint {

@@ -1,11 +1,8 @@
 #include "adapters/aws/dynamodb_client.h"
 
 #include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
-#include <algorithm>
-#include <array>
+#include <utility>
 
 #include "adapters/aws/attribute_value.h"
 
@@ -14,17 +11,12 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
-constexpr std::string_view kContentType = "application/x-amz-json-1.0";
-
-const Clock& system_clock() {
-  static const SystemClock clock;
-  return clock;
-}
+constexpr std::string_view kServiceName = "DynamoDB";
 
 DynamoError protocol_error(std::string message) {
   DynamoError e;
   e.kind = DynamoError::Kind::kProtocol;
+  e.service = kServiceName;
   e.message = std::move(message);
   return e;
 }
@@ -130,133 +122,26 @@ json::object index_json(const GlobalIndexDefinition& index) {
 
 }  // namespace
 
-std::string DynamoError::describe() const {
-  std::string out;
-  switch (kind) {
-    case Kind::kTransport:
-      out = "transport error";
-      break;
-    case Kind::kService:
-      out = "DynamoDB " + type;
-      break;
-    case Kind::kProtocol:
-      out = "protocol error";
-      break;
-  }
-  if (http_status != 0) out += std::string(" (HTTP ") + std::to_string(http_status) + ")";
-  if (!message.empty()) out += ": " + message;
-  if (attempts > 1) out += std::string(" after ") + std::to_string(attempts) + " attempts";
-  return out;
-}
-
 std::string default_dynamodb_endpoint(std::string_view region) {
   std::string host = "https://dynamodb." + std::string(region) + ".amazonaws.com";
   if (region.starts_with("cn-")) host += ".cn";
   return host;
 }
 
-bool is_throttling_error(std::string_view type) {
-  static constexpr std::array<std::string_view, 4> kThrottling = {
-      "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-      "TooManyRequestsException"};
-  return std::find(kThrottling.begin(), kThrottling.end(), type) != kThrottling.end();
+AwsJsonProtocol dynamodb_protocol() {
+  AwsJsonProtocol protocol;
+  protocol.service_name = std::string(kServiceName);
+  protocol.signing_name = "dynamodb";
+  protocol.target_prefix = "DynamoDB_20120810.";
+  protocol.json_version = "1.0";
+  protocol.json_errors_only = true;
+  return protocol;
 }
 
 DynamoDbClient::DynamoDbClient(DynamoDbConfig config, std::shared_ptr<Transport> transport,
                                RetryPolicy retry_policy, RetryHooks retry_hooks, const Clock* clock)
-    : config_(std::move(config)),
-      transport_(std::move(transport)),
-      retrier_(retry_policy, std::move(retry_hooks)),
-      clock_(clock != nullptr ? clock : &system_clock()) {
-  const auto endpoint = sigv4::parse_endpoint(config_.endpoint);
-  url_ = endpoint.scheme + "://" + endpoint.host + endpoint.base_path + "/";
-}
-
-HttpRequest DynamoDbClient::build_request(std::string_view operation, std::string body,
-                                          std::int64_t epoch_seconds) const {
-  HttpRequest request;
-  request.method = "POST";
-  request.url = url_;
-  request.headers = {{"Content-Type", std::string(kContentType)},
-                     {"X-Amz-Target", std::string(kTargetPrefix) + std::string(operation)}};
-  sigv4::SignRequest sign;
-  sign.method = "POST";
-  sign.endpoint = config_.endpoint;
-  sign.path = "/";
-  sign.headers = request.headers;
-  sign.payload_hash = sigv4::sha256_hex(body);
-  sign.region = config_.region;
-  sign.service = "dynamodb";
-  sign.time = epoch_seconds;
-  auto signed_request = sigv4::sign_headers(sign, config_.credentials);
-  for (auto& header : signed_request.headers) request.headers.push_back(std::move(header));
-  request.body = std::move(body);
-  return request;
-}
-
-DynamoResult<json::object> DynamoDbClient::call(std::string_view operation,
-                                                const json::object& body) {
-  try {
-    const std::string text = json::serialize(body);
-    DynamoResult<json::object> result = std::unexpected(protocol_error("not attempted"));
-    const int attempts = retrier_.run([&](int) {
-      HttpRequest request = build_request(operation, text, clock_->now_seconds());
-      // An attempt may use what is left of the deadline, no more.
-      if (auto deadline = retrier_.deadline()) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - retrier_.now());
-        if (left.count() <= 0) {
-          DynamoError e;
-          e.kind = DynamoError::Kind::kTransport;
-          e.message = "deadline passed before the attempt";
-          e.retryable = true;
-          result = std::unexpected(std::move(e));
-          return false;
-        }
-        request.timeout = left;
-      }
-      auto response = transport_->send(request);
-      if (!response) {
-        DynamoError e;
-        e.kind = DynamoError::Kind::kTransport;
-        e.message = response.error().message;
-        e.retryable = is_retryable(response.error());
-        result = std::unexpected(std::move(e));
-        return result.error().retryable;
-      }
-      json::object parsed;
-      boost::system::error_code ec;
-      auto value = json::parse(response->body, ec);
-      if (!ec && value.is_object()) parsed = std::move(value.get_object());
-      if (response->status == 200) {
-        if (ec || !value.is_object()) {
-          result = std::unexpected(protocol_error("response body is not a JSON object"));
-          result.error().http_status = 200;
-          return false;
-        }
-        result = std::move(parsed);
-        return false;
-      }
-      DynamoError e;
-      e.kind = DynamoError::Kind::kService;
-      e.http_status = response->status;
-      std::string type = string_member(parsed, "__type");
-      if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
-      e.type = type;
-      e.message = string_member(parsed, "message");
-      if (e.message.empty()) e.message = string_member(parsed, "Message");
-      e.retryable =
-          response->status >= 500 || response->status == 429 || is_throttling_error(e.type);
-      e.body = std::move(parsed);
-      result = std::unexpected(std::move(e));
-      return result.error().retryable;
-    });
-    if (!result) result.error().attempts = attempts;
-    return result;
-  } catch (const std::exception& e) {
-    return std::unexpected(protocol_error(std::string("exception: ") + e.what()));
-  }
-}
+    : client_(dynamodb_protocol(), std::move(config), std::move(transport), retry_policy,
+              std::move(retry_hooks), clock) {}
 
 DynamoResult<std::optional<json::object>> DynamoDbClient::get_item(const GetItemRequest& request) {
   auto key = marshal(request.key, "key");

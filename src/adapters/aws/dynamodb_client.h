@@ -1,7 +1,8 @@
 // A DynamoDB client: the JSON 1.0 protocol over a `Transport`, SigV4-signed, with retries.
 //
 // Contract
-// - Every call is one logical operation: POST / with `X-Amz-Target: DynamoDB_20120810.<Op>`,
+// - Every call is one logical operation of an `AwsJsonClient` (aws_json_client.h) for
+//   `dynamodb_protocol()`: POST / with `X-Amz-Target: DynamoDB_20120810.<Op>`,
 //   `Content-Type: application/x-amz-json-1.0`, signed for service "dynamodb" (plus
 //   X-Amz-Security-Token under temporary credentials), retried by `Retrier` on throttling
 //   (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
@@ -10,8 +11,9 @@
 // - Items, keys and expression values are plain JSON here (`{"userId": "u1"}`); marshalling to
 //   AttributeValues happens inside (attribute_value.h).
 // - A failed ConditionExpression is a result (`condition_failed`), not an error. Any other
-//   service error is a `DynamoError` carrying the `__type` after '#', e.g.
-//   "ResourceNotFoundException" for a missing table.
+//   service error is a `DynamoError` (service "DynamoDB") carrying the `__type` after '#', e.g.
+//   "ResourceNotFoundException" for a missing table; the type and message come from the JSON
+//   body only.
 // - Thread-safe; exceptions never escape.
 #pragma once
 
@@ -19,40 +21,22 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
-#include <expected>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "adapters/aws/http_transport.h"
-#include "adapters/aws/retry.h"
-#include "core/clock.h"
-#include "sigv4/sigv4.h"
+#include "adapters/aws/aws_json_client.h"
 
 namespace sbapi::aws {
 
-struct DynamoError {
-  enum class Kind {
-    kTransport,  // no HTTP response (see `transport`)
-    kService,    // an error response with a __type
-    kProtocol,   // a response we could not understand, or a request we could not build
-  };
-  Kind kind = Kind::kService;
-  std::string type;        // __type after '#', e.g. "ValidationException"; empty for transport
-  std::string message;     // for logs; may contain AWS text, never show it to clients
-  int http_status = 0;     // 0 when there was no response
-  bool retryable = false;  // the last attempt's failure was retryable (retries ran out)
-  int attempts = 0;
-  boost::json::object body;  // the parsed error response, when it was JSON
-
-  [[nodiscard]] std::string describe() const;  // one line for logs
-};
+using DynamoError = AwsJsonError;
 
 template <typename T>
-using DynamoResult = std::expected<T, DynamoError>;
+using DynamoResult = AwsJsonResult<T>;
 
 // Expression attribute names (#n → name) and values (:v → plain JSON value).
 using NameMap = std::map<std::string, std::string>;
@@ -155,18 +139,15 @@ struct TableDescription {
   boost::json::object raw;
 };
 
-struct DynamoDbConfig {
-  std::string endpoint;  // "https://dynamodb.eu-west-1.amazonaws.com", "http://127.0.0.1:8000"
-  std::string region;    // "eu-west-1"
-  sigv4::Credentials credentials;
-};
+// endpoint ("https://dynamodb.eu-west-1.amazonaws.com", "http://127.0.0.1:8000"), region, keys.
+using DynamoDbConfig = AwsServiceEndpoint;
+
+// The DynamoDB flavour of the JSON protocol (service names, target prefix, 1.0).
+AwsJsonProtocol dynamodb_protocol();
 
 // The public AWS endpoint for a region: https://dynamodb.<region>.amazonaws.com (".cn" suffix in
 // China regions).
 std::string default_dynamodb_endpoint(std::string_view region);
-
-// The __types that mean "slow down, then try again".
-bool is_throttling_error(std::string_view type);
 
 class DynamoDbClient {
  public:
@@ -198,20 +179,20 @@ class DynamoDbClient {
   // One raw call: the request body in DynamoDB JSON (AttributeValues as the protocol wants),
   // the parsed response body. With retries. Used by the typed calls and by tests.
   DynamoResult<boost::json::object> call(std::string_view operation,
-                                         const boost::json::object& body);
+                                         const boost::json::object& body) {
+    return client_.call(operation, body);
+  }
 
   // The HTTP request (signed for the time `epoch_seconds`) that `call` would send. For tests.
   [[nodiscard]] HttpRequest build_request(std::string_view operation, std::string body,
-                                          std::int64_t epoch_seconds) const;
+                                          std::int64_t epoch_seconds) const {
+    return client_.build_request(operation, std::move(body), epoch_seconds);
+  }
 
-  [[nodiscard]] const DynamoDbConfig& config() const { return config_; }
+  [[nodiscard]] const DynamoDbConfig& config() const { return client_.endpoint(); }
 
  private:
-  DynamoDbConfig config_;
-  std::string url_;
-  std::shared_ptr<Transport> transport_;
-  Retrier retrier_;
-  const Clock* clock_;
+  AwsJsonClient client_;
 };
 
 }  // namespace sbapi::aws
