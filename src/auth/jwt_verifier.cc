@@ -109,6 +109,11 @@ std::shared_ptr<const KeySet> JwtVerifier::keys() const {
 
 std::size_t JwtVerifier::key_count() const { return keys()->size(); }
 
+std::optional<std::string> JwtVerifier::not_ready() const {
+  if (key_count() == 0) return "no token keys loaded";
+  return std::nullopt;
+}
+
 std::expected<Identity, TokenRejection> JwtVerifier::verify(std::string_view token) {
   const std::int64_t now = clock_.now_seconds();
   // An oversized token is refused by verify_jwt before any work; it is not worth hashing.

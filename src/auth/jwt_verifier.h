@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -73,6 +74,7 @@ class JwtVerifier final : public TokenVerifier {
 
   std::expected<Identity, TokenRejection> verify(std::string_view token) override;
 
+  [[nodiscard]] std::optional<std::string> not_ready() const override;
   [[nodiscard]] std::size_t key_count() const;
   [[nodiscard]] std::size_t cached_tokens() const { return cache_.size(); }
 

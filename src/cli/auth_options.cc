@@ -67,7 +67,7 @@ void ServeAuth::apply(Api& api) const {
 std::expected<ServeAuth, std::string> make_serve_auth(const AuthOptions& options,
                                                       const std::string& host,
                                                       const std::string& data_dir,
-                                                      const Clock& clock) {
+                                                      const Clock& clock, JwksFetchReport report) {
   ServeAuth auth;
   auth.mode = options.mode.empty() ? "none" : options.mode;
   if (auth.mode != "none" && auth.mode != "jwt" && auth.mode != "local") {
@@ -106,7 +106,15 @@ std::expected<ServeAuth, std::string> make_serve_auth(const AuthOptions& options
     if (location.ends_with('/')) location.pop_back();
     location += "/.well-known/jwks.json";
   }
-  auto verifier = auth::JwtVerifier::create(std::move(rules), location, clock);
+  auth::JwksFetch fetch = auth::jwks_fetch(location);
+  if (report) {
+    fetch = [fetch = std::move(fetch), report = std::move(report)] {
+      auto document = fetch();
+      report(document.has_value());
+      return document;
+    };
+  }
+  auto verifier = auth::JwtVerifier::create(std::move(rules), std::move(fetch), location, clock);
   if (!verifier) return std::unexpected("--auth jwt: " + verifier.error());
   auth.verifier = std::move(*verifier);
   return auth;

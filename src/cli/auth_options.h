@@ -12,6 +12,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,11 +49,15 @@ struct ServeAuth {
   void apply(Api& api) const;
 };
 
+// Told of each fetch of the issuer's keys (--auth jwt): whether it succeeded (metrics).
+using JwksFetchReport = std::function<void(bool ok)>;
+
 // `host`: the listening address; `data_dir`: where the local issuer's key is.
 std::expected<ServeAuth, std::string> make_serve_auth(const AuthOptions& options,
                                                       const std::string& host,
                                                       const std::string& data_dir,
-                                                      const Clock& clock);
+                                                      const Clock& clock,
+                                                      JwksFetchReport report = {});
 
 // Whether `host` names a loopback address (127.0.0.0/8, ::1, localhost).
 bool is_loopback_host(const std::string& host);

@@ -19,11 +19,15 @@
 #include "adapters/local/presigned_url_verifier.h"
 #include "adapters/sqlite/ttl_sweeper.h"
 #include "cli/embedded_files.h"
+#include "cli/metrics_listener.h"
+#include "cli/readiness_checks.h"
 #include "core/api.h"
 #include "core/asset_uploads.h"
 #include "core/buffered_access_log.h"
 #include "core/clock.h"
 #include "core/page_token_secret_file.h"
+#include "metrics/counting_token_verifier.h"
+#include "metrics/serve_metrics.h"
 #include "server/http_server.h"
 
 namespace sbapi {
@@ -72,26 +76,49 @@ std::expected<PageTokenSecretLoader, std::string> page_token_secret(const ServeO
   return load;
 }
 
+// What both backends add for operators: token rejections counted, the probes and GET /metrics on
+// the API's port and, with --metrics-listen, on an address of their own (returned; null without).
+std::expected<std::unique_ptr<MetricsListener>, std::string> serve_operations(
+    const ServeOptions& options, Api& api, ServeAuth& auth, metrics::ServeMetrics& metrics,
+    std::vector<ReadinessCheck> readiness, const Clock& clock, AccessLog& log) {
+  if (auth.verifier) {
+    auth.verifier =
+        std::make_unique<metrics::CountingTokenVerifier>(std::move(auth.verifier), metrics);
+    readiness.push_back(token_keys_check(*auth.verifier));
+  }
+  auto render = [&metrics] { return metrics.text(); };
+  api.serve_operations(readiness, render);
+  if (options.metrics_listen.empty()) return nullptr;
+  auto address = parse_listen_address(options.metrics_listen);
+  if (!address) return std::unexpected("--metrics-listen: " + address.error());
+  return MetricsListener::start(*address, clock, log, std::move(readiness), render);
+}
+
 // --backend aws: DynamoDB tables and S3 presigning; on the local disk only the data dir's keys.
 int run_serve_aws(const ServeOptions& options) {
   {
     const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
+    BufferedAccessLog log_lines(stdout);
+    metrics::ServeMetrics metrics(log_lines);  // every request is counted, then logged
     // The configuration first: a start that fails on it leaves no key file behind.
     auto backend = aws::make_aws_backend(aws::process_environment(), {}, clock);
     if (!backend) return startup_error("--backend aws: " + backend.error());
-    auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock);
+    auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock,
+                                [&metrics](bool ok) { metrics.jwks_fetched(ok); });
     if (!auth) return startup_error(auth.error());
     auto secret = page_token_secret(options);
     if (!secret) return startup_error(secret.error());
-    BufferedAccessLog access_log(stdout);
-    Api api(clock, access_log);
+    Api api(clock, metrics);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
     api.sign_page_tokens(std::move(*secret));
     api.publish_docs(std::string(openapi_document()), docs_page_files());
+    auto listener = serve_operations(options, api, *auth, metrics, {storage_check(*backend->users)},
+                                     clock, metrics);
+    if (!listener) return startup_error(listener.error());
     auth->apply(api);
-    HttpServer server(api, access_log,
+    HttpServer server(api, metrics,
                       {.host = options.host,
                        .port = options.port,
                        .threads = options.threads,
@@ -99,16 +126,18 @@ int run_serve_aws(const ServeOptions& options) {
                        .offload_reads = true,  // a read waits on DynamoDB too
                        .max_connections = limits.max_connections,
                        .stop_on_signals = true,
-                       .objects = nullptr});
+                       .objects = nullptr,
+                       .observer = &metrics});
     auto port = server.start();
     if (!port) return startup_error(port.error());
-    log_event("info", "listening",
-              {{"host", options.host},
-               {"port", *port},
-               {"backend", "aws"},
-               {"auth", auth->mode},
-               {"maxConnections", limits.max_connections},
-               {"fdLimit", limits.fd_limit}});
+    boost::json::object listening{{"host", options.host},
+                                  {"port", *port},
+                                  {"backend", "aws"},
+                                  {"auth", auth->mode},
+                                  {"maxConnections", limits.max_connections},
+                                  {"fdLimit", limits.fd_limit}};
+    if (*listener) listening["metricsPort"] = (*listener)->port();
+    log_event("info", "listening", listening);
     server.run();
   }
   log_event("info", "stopped");
@@ -165,6 +194,16 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
                    "(0: (file-descriptor limit - 64) / 2)")
       ->envname("SBAPI_MAX_CONNECTIONS")
       ->capture_default_str();
+  serve
+      ->add_option("--metrics-listen", options.metrics_listen,
+                   "Also serve GET /metrics and the health probes, without a token, on this "
+                   "HOST:PORT (or PORT, on 127.0.0.1): for a scraper")
+      ->envname("SBAPI_METRICS_LISTEN");
+  serve
+      ->add_option("--ready-min-free-mb", options.ready_min_free_mb,
+                   "GET /health/ready answers 503 while the data dir's disk has less free (MiB)")
+      ->envname("SBAPI_READY_MIN_FREE_MB")
+      ->capture_default_str();
   add_local_store_options(*serve, options.store);
   add_auth_options(*serve, options.auth);
   return serve;
@@ -179,12 +218,16 @@ int run_serve(const ServeOptions& options) {
     // the tables and database close last, after every request is done.
     const ConnectionLimits limits = connection_limits(options);
     SystemClock clock;
-    auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock);
+    BufferedAccessLog log_lines(stdout);
+    metrics::ServeMetrics metrics(log_lines);  // every request is counted, then logged
+    auto auth = make_serve_auth(options.auth, options.host, options.data_dir, clock,
+                                [&metrics](bool ok) { metrics.jwks_fetched(ok); });
     if (!auth) return startup_error(auth.error());
     auto store_config = local_object_config(options.store, options.port);
     if (!store_config) return startup_error(store_config.error());
     auto backend = make_local_backend(options.data_dir, *store_config, clock);
     if (!backend) return startup_error(backend.error());
+    backend->db->observe(metrics);
     auto secret = page_token_secret(options);
     if (!secret) return startup_error(secret.error());
     TtlSweeper sweeper({backend->users.get(), backend->assets.get()},
@@ -205,14 +248,19 @@ int run_serve(const ServeOptions& options) {
               ObjectError{503, "ServiceUnavailable", "Please try the upload again."});
         });
 
-    BufferedAccessLog access_log(stdout);
-    Api api(clock, access_log);
+    Api api(clock, metrics);
     api.serve_users(*backend->users);
     api.serve_assets(*backend->assets, *backend->objects);
     api.sign_page_tokens(std::move(*secret));
     api.publish_docs(std::string(openapi_document()), docs_page_files());
+    auto listener = serve_operations(
+        options, api, *auth, metrics,
+        {storage_check(*backend->users),
+         disk_check(options.data_dir, std::uint64_t{options.ready_min_free_mb} * 1024 * 1024)},
+        clock, metrics);
+    if (!listener) return startup_error(listener.error());
     auth->apply(api);
-    HttpServer server(api, access_log,
+    HttpServer server(api, metrics,
                       {.host = options.host,
                        .port = options.port,
                        .threads = options.threads,
@@ -220,7 +268,8 @@ int run_serve(const ServeOptions& options) {
                        .async_api = true,  // SQLite's group commit completes writes itself
                        .max_connections = limits.max_connections,
                        .stop_on_signals = true,
-                       .objects = &endpoint});
+                       .objects = &endpoint,
+                       .observer = &metrics});
     auto port = server.start();
     if (!port) return startup_error(port.error());
     // Presigned URLs point at the port actually bound (--port 0 picks one), unless
@@ -228,13 +277,14 @@ int run_serve(const ServeOptions& options) {
     if (options.store.public_url.empty()) {
       backend->objects->set_public_url(local_object_config(options.store, *port)->public_url);
     }
-    log_event("info", "listening",
-              {{"host", options.host},
-               {"port", *port},
-               {"backend", "local"},
-               {"auth", auth->mode},
-               {"maxConnections", limits.max_connections},
-               {"fdLimit", limits.fd_limit}});
+    boost::json::object listening{{"host", options.host},
+                                  {"port", *port},
+                                  {"backend", "local"},
+                                  {"auth", auth->mode},
+                                  {"maxConnections", limits.max_connections},
+                                  {"fdLimit", limits.fd_limit}};
+    if (*listener) listening["metricsPort"] = (*listener)->port();
+    log_event("info", "listening", listening);
     server.run();
     // After a hard stop a committed write may still be completing: let it finish while the
     // server, the Api and the log it reports to are still there.

@@ -51,6 +51,8 @@ struct ServeOptions {
   std::string page_token_secret_file;  // empty: <data-dir>/page-token-secret, made if missing
   unsigned ttl_sweep_seconds = 60;
   std::size_t max_connections = 0;  // 0: derived from the file-descriptor limit
+  std::string metrics_listen;       // empty: /metrics on the API's port only
+  unsigned ready_min_free_mb = 64;  // GET /health/ready: free space the data dir's disk needs
   LocalStoreOptions store;
   AuthOptions auth;
 };

@@ -81,6 +81,13 @@ void Api::publish_jwks(std::string document) {
   serve(RouteGroup::kAuth, {.jwks = &jwks_});
 }
 
+void Api::serve_operations(std::vector<ReadinessCheck> readiness,
+                           std::function<std::string()> metrics) {
+  readiness_ = std::move(readiness);
+  metrics_ = std::move(metrics);
+  serve(RouteGroup::kOperations, {.readiness = &readiness_, .metrics = &metrics_});
+}
+
 void Api::publish_docs(std::string document, std::span<const StaticFile> page) {
   openapi_ = std::move(document);
   serve(RouteGroup::kDocs, {.openapi = &openapi_, .docs_page = page});

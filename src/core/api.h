@@ -23,10 +23,12 @@
 #include <chrono>
 #include <cstddef>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/access_log.h"
 #include "core/caller.h"
@@ -34,6 +36,7 @@
 #include "core/http.h"
 #include "core/object_store.h"
 #include "core/page_tokens.h"
+#include "core/readiness.h"
 #include "core/route_table.h"
 #include "core/router.h"
 #include "core/table.h"
@@ -88,6 +91,11 @@ class Api {
   // Serves `document` (openapi.yaml) at GET /openapi.yaml, and the docs page made of `page`
   // (core/docs_page.h; static storage) at GET /docs and /docs/{file}.
   void publish_docs(std::string document, std::span<const StaticFile> page);
+  // Serves the probes of a long-running server, GET /health/live and GET /health/ready (over
+  // `readiness`), and GET /metrics (`metrics` renders the exposition; empty: 404). Call before
+  // serving requests.
+  void serve_operations(std::vector<ReadinessCheck> readiness,
+                        std::function<std::string()> metrics);
   [[nodiscard]] bool authentication_on() const { return auth_ != Auth::kOff; }
 
   // The request's route (Router::Match: found, unknown path, or wrong method). A match with an
@@ -131,6 +139,8 @@ class Api {
   TokenVerifier* verifier_ = nullptr;
   std::string jwks_;
   std::string openapi_;
+  std::vector<ReadinessCheck> readiness_;
+  std::function<std::string()> metrics_;
 
   const Clock& clock_;
   PageTokens page_tokens_;  // before the handlers, which use it

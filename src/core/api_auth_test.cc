@@ -65,6 +65,26 @@ TEST_F(ApiAuthTest, PublicRoutesNeedNoToken) {
   EXPECT_EQ(verifier.calls, 0);
 }
 
+TEST_F(ApiAuthTest, ProbesArePublicAndMetricsAreForAdmins) {
+  api->require_tokens(verifier);
+  api->serve_operations({{"storage", [] { return std::nullopt; }}},
+                        [] { return std::string("sbapi_up 1\n"); });
+  EXPECT_EQ(call("GET", "/health/live").status, 200);
+  EXPECT_EQ(call("GET", "/health/ready").status, 200);
+  EXPECT_EQ(call("GET", "/metrics").status, 401);
+  EXPECT_EQ(call("GET", "/metrics", "alice-token").status, 403);
+  const Response metrics = call("GET", "/metrics", "admin-token");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.body, "sbapi_up 1\n");
+  EXPECT_EQ(*metrics.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST_F(ApiAuthTest, WithAuthenticationOffMetricsAreOpenAndWithoutARendererAbsent) {
+  api->serve_operations({}, {});
+  EXPECT_EQ(call("GET", "/metrics").status, 404);
+  EXPECT_EQ(call("GET", "/health/ready").status, 200);
+}
+
 TEST_F(ApiAuthTest, AnUnknownPathIs404AndAWrongMethod405BeforeAnyToken) {
   api->require_tokens(verifier);
   EXPECT_EQ(call("GET", "/nope").status, 404);

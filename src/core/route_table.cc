@@ -136,6 +136,39 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      }},
 
+    // Probes and metrics of a long-running server (`sbapi serve`): on AWS, API Gateway and Lambda
+    // have their own (CloudWatch). Metrics show traffic and internals: admins only when
+    // authentication is on (or without a token on --metrics-listen's own address).
+    {"GET", "/health/live", "getLiveness", G::kOperations, S::kServeOnly, true,
+     "Liveness: the process answers (no storage is read); the same as GET /health",
+     [](const RouteTargets&) -> Handler {
+       return [](const Request&, const PathParams&, const Caller&) {
+         return json_response(200, boost::json::object{{"status", "ok"}});
+       };
+     }},
+    {"GET", "/health/ready", "getReadiness", G::kOperations, S::kServeOnly, true,
+     "Readiness: storage answers a read, the disk has room, token keys are loaded",
+     [](const RouteTargets& t) -> Handler {
+       return [checks = t.readiness](const Request&, const PathParams&, const Caller&) {
+         return readiness_response(*checks);
+       };
+     }},
+    {"GET", "/metrics", "getMetrics", G::kOperations, S::kServeOnly, false,
+     "Metrics in the Prometheus text format (admins, when authentication is on)",
+     [](const RouteTargets& t) -> Handler {
+       return [metrics = t.metrics](const Request&, const PathParams&, const Caller& caller) {
+         if (!*metrics) return error_response(404, "Not found");
+         if (caller.authenticated() && !caller.admin()) {
+           return error_response(403, "Metrics are for admins");
+         }
+         Response response;
+         response.set_header("content-type", "text/plain; version=0.0.4; charset=utf-8");
+         response.set_header("cache-control", "no-store");
+         response.body = (*metrics)();
+         return response;
+       };
+     }},
+
     // The local stand-in for S3 (presigned URLs), answered by the HTTP server itself. Public:
     // each request carries its own SigV4 query signature instead of a token.
     {"PUT", kObjectPath, "putObject", G::kObjects, S::kServeOnly, true,
@@ -186,6 +219,8 @@ std::string_view group_name(RouteGroup group) {
       return "auth";
     case RouteGroup::kDocs:
       return "docs";
+    case RouteGroup::kOperations:
+      return "operations";
     case RouteGroup::kObjects:
       return "objects";
   }

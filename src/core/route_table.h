@@ -11,11 +11,14 @@
 // Adding a route is adding one entry to kRoutes in route_table.cc.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/docs_page.h"
+#include "core/readiness.h"
 #include "core/router.h"
 
 namespace sbapi {
@@ -23,7 +26,7 @@ namespace sbapi {
 class UsersHandlers;
 class AssetsHandlers;
 
-enum class RouteGroup { kHealth, kUsers, kAssets, kAuth, kDocs, kObjects };
+enum class RouteGroup { kHealth, kUsers, kAssets, kAuth, kDocs, kOperations, kObjects };
 
 // Where a route is served: by every way sbapi runs (the HTTP server, Lambda behind API Gateway),
 // or by `sbapi serve` only (the local object endpoint standing in for S3).
@@ -36,6 +39,9 @@ struct RouteTargets {
   const std::string* jwks = nullptr;           // the JWKS document the Api publishes (--auth local)
   const std::string* openapi = nullptr;        // the API's OpenAPI document (sbapi serve)
   std::span<const StaticFile> docs_page = {};  // the docs page's files (sbapi serve)
+  // Readiness checks and the metrics exposition (sbapi serve; an empty function: no metrics).
+  const std::vector<ReadinessCheck>* readiness = nullptr;
+  const std::function<std::string()>* metrics = nullptr;
 };
 
 struct RouteSpec {
@@ -58,7 +64,7 @@ std::span<const RouteSpec> route_table();
 // The route with this operation name, or null.
 const RouteSpec* find_route(std::string_view operation);
 
-// "health", "users", "assets", "auth", "docs", "objects".
+// "health", "users", "assets", "auth", "docs", "operations", "objects".
 std::string_view group_name(RouteGroup group);
 // "everywhere", "serve".
 std::string_view served_name(Served served);

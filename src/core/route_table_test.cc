@@ -24,9 +24,10 @@ TEST(RouteTableTest, TheApiAnswersEveryRouteServedEverywhereAndTheServerTheRest)
   for (const RouteSpec& r : route_table()) {
     const bool api_route = r.group != RouteGroup::kObjects;
     EXPECT_EQ(r.bind != nullptr, api_route) << r.operation;
-    // The local issuer's keys and the API document are published by `sbapi serve` only.
-    const bool everywhere =
-        api_route && r.group != RouteGroup::kAuth && r.group != RouteGroup::kDocs;
+    // The local issuer's keys, the API document and the operations routes (probes, metrics)
+    // are `sbapi serve`'s only.
+    const bool everywhere = api_route && r.group != RouteGroup::kAuth &&
+                            r.group != RouteGroup::kDocs && r.group != RouteGroup::kOperations;
     EXPECT_EQ(r.served == Served::kEverywhere, everywhere) << r.operation;
   }
   // Only creating a user completes on the storage's thread.
@@ -35,9 +36,10 @@ TEST(RouteTableTest, TheApiAnswersEveryRouteServedEverywhereAndTheServerTheRest)
   }
 }
 
-TEST(RouteTableTest, OnlyHealthTheKeysTheDocumentAndTheObjectEndpointArePublic) {
+TEST(RouteTableTest, OnlyHealthTheProbesTheKeysTheDocumentAndTheObjectEndpointArePublic) {
   for (const RouteSpec& r : route_table()) {
-    const bool expected = r.group == RouteGroup::kHealth || r.group == RouteGroup::kAuth ||
+    const bool probe = r.group == RouteGroup::kOperations && r.operation != "getMetrics";
+    const bool expected = r.group == RouteGroup::kHealth || probe || r.group == RouteGroup::kAuth ||
                           r.group == RouteGroup::kDocs || r.group == RouteGroup::kObjects;
     EXPECT_EQ(r.is_public, expected) << r.operation;
   }

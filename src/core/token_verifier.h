@@ -13,6 +13,7 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,8 @@ class TokenVerifier {
   virtual ~TokenVerifier() = default;
   // The identity `token` (the credentials after "Bearer ") proves, or why it proves none.
   virtual std::expected<Identity, TokenRejection> verify(std::string_view token) = 0;
+  // Why no token can be verified now (no keys loaded), or nullopt (GET /health/ready).
+  [[nodiscard]] virtual std::optional<std::string> not_ready() const { return std::nullopt; }
 };
 
 }  // namespace sbapi
