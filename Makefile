@@ -11,7 +11,7 @@ SBAPI = $(BUILD_DIR)/sbapi
 # A stamp makes setup cheap to re-check; it is redone whenever setup.sh changes.
 SETUP_STAMP = $(BUILD_DIR)/.setup-done
 
-.PHONY: setup build local test test-sanitize bench bench-build bench-quick bench-baseline package deploy format lint clean fuzz fuzz-build
+.PHONY: setup build install local test test-sanitize bench bench-build bench-quick bench-baseline package deploy format lint clean fuzz fuzz-build
 
 $(SETUP_STAMP): scripts/setup.sh
 	bash scripts/setup.sh
@@ -25,6 +25,16 @@ $(BUILD_DIR)/CMakeCache.txt: $(SETUP_STAMP) CMakeLists.txt
 
 build: $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Installs sbapi and its systemd unit (packaging/sbapi.service, docs/operations.md "Running in
+# production") under $(DESTDIR)$(PREFIX): bin/sbapi, lib/systemd/system/sbapi.service.
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+install: build
+	install -D -m 0755 $(SBAPI) $(DESTDIR)$(PREFIX)/bin/sbapi
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' packaging/sbapi.service > $(BUILD_DIR)/sbapi.service
+	install -D -m 0644 $(BUILD_DIR)/sbapi.service $(DESTDIR)$(PREFIX)/lib/systemd/system/sbapi.service
 
 # Builds only what it serves: the tests are built by `make test`.
 local: $(BUILD_DIR)/CMakeCache.txt

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake make pkg-config git ca-certificates curl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev prometheus-cpp-dev
+  libsqlite3-dev libssl-dev libcli11-dev libcurl4-openssl-dev prometheus-cpp-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-yaml
   wrk

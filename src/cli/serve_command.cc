@@ -21,6 +21,7 @@
 #include "cli/embedded_files.h"
 #include "cli/metrics_listener.h"
 #include "cli/readiness_checks.h"
+#include "cli/service_notify.h"
 #include "core/api.h"
 #include "core/asset_uploads.h"
 #include "core/buffered_access_log.h"
@@ -138,7 +139,9 @@ int run_serve_aws(const ServeOptions& options) {
                                   {"fdLimit", limits.fd_limit}};
     if (*listener) listening["metricsPort"] = (*listener)->port();
     log_event("info", "listening", listening);
+    notify_ready();
     server.run();
+    notify_stopping();
   }
   log_event("info", "stopped");
   return 0;
@@ -285,7 +288,9 @@ int run_serve(const ServeOptions& options) {
                                   {"fdLimit", limits.fd_limit}};
     if (*listener) listening["metricsPort"] = (*listener)->port();
     log_event("info", "listening", listening);
+    notify_ready();
     server.run();
+    notify_stopping();
     // After a hard stop a committed write may still be completing: let it finish while the
     // server, the Api and the log it reports to are still there.
     backend->db->wait_for_writes();
