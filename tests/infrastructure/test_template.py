@@ -634,6 +634,38 @@ class TemplateTest(unittest.TestCase):
         latency = alarms["Latency"]
         self.assertEqual((latency["ExtendedStatistic"], latency["Threshold"]), ("p90", 1000))
 
+    def test_dashboard(self):
+        """The operations dashboard: JSON once !Sub has filled it in, every widget's metrics
+        naming this stack's API and functions, the EMF namespace the functions log to, and the
+        figures issue 16 asks for (latency p50/p90/p99, 4XX, 5XX, cold starts and throttles
+        per function)."""
+        dashboards = [r for r in self.resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+        self.assertEqual(len(dashboards), 1)
+        body_template, variables = dashboards[0]["Properties"]["DashboardBody"]["Fn::Sub"]
+        self.assertEqual(variables, {"ApiName": self.resources["Api"]["Properties"]["Name"]})
+        functions = ("UsersFunction", "AssetsFunction", "UploadsFunction")
+        filled = body_template.replace("${AWS::Region}", "us-east-1").replace(
+            "${ApiName}", "stack-api")
+        for name in functions:
+            self.assertIn("${%s}" % name, filled)
+            filled = filled.replace("${%s}" % name, "fn-" + name)
+        self.assertNotIn("${", filled, "a !Sub variable the template does not define")
+        widgets = json.loads(filled)["widgets"]
+        titles = [w["properties"]["title"] for w in widgets]
+        text = json.dumps(widgets)
+        for stat in ("p50", "p90", "p99"):
+            self.assertIn('"stat": "%s"' % stat, text)
+        for metric in ('"4XXError"', '"5XXError"', '"Throttles"', "ServerlessBackendApi"):
+            self.assertIn(metric, text)
+        cold = next(w for w in widgets if "Cold starts" in w["properties"]["title"])
+        for name in functions:
+            self.assertIn("/aws/lambda/fn-" + name, cold["properties"]["query"])
+        self.assertIn("@initDuration", cold["properties"]["query"])
+        throttles = next(w for w in widgets if "Throttles" in w["properties"]["title"])
+        self.assertEqual(sorted(m[3] for m in throttles["properties"]["metrics"]),
+                         sorted("fn-" + n for n in functions))
+        self.assertEqual(len(titles), len(set(titles)))
+
     def test_outputs(self):
         outputs = self.template["Outputs"]
         for name in ("ApiUrl", "UsersTableName", "AssetsTableName", "AssetsBucketName"):
