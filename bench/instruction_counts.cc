@@ -1,4 +1,4 @@
-// `sbapi_icount get|post DATA_DIR CALLS`: the steady-state instructions of one request through
+// `sbapi_icount get|post[-metrics] DATA_DIR CALLS`: the steady-state instructions of one request through
 // Api::handle, counted by valgrind's callgrind (bench/instructions.py runs it; bench/README.md
 // says how to read the figures).
 //
@@ -15,6 +15,9 @@
 //   post  POST /users of a new user each time, after kUsers earlier POSTs (the warm-up, which is
 //         also the table's content): a durable SQLite write (WAL, synchronous=FULL; the fsync
 //         costs no user-space instructions, so DATA_DIR may be a tmpfs).
+//   get-metrics, post-metrics: the same with `sbapi serve`'s metrics on (src/metrics: the
+//         access log counted by ServeMetrics, the database reporting its commits and cache
+//         lookups to it), for the cost of metrics per request.
 // DATA_DIR must be empty or missing: the database is created there.
 #include <valgrind/callgrind.h>
 
@@ -33,6 +36,7 @@
 #include "core/api.h"
 #include "core/clock.h"
 #include "core/schemas.h"
+#include "metrics/serve_metrics.h"
 
 namespace {
 
@@ -53,18 +57,20 @@ int fail(const std::string& what) {
   return 1;
 }
 
-int count(std::string_view what, const char* data_dir, int calls) {
+int count(std::string_view what, const char* data_dir, int calls, bool with_metrics) {
   sbapi::FixedClock clock(kStart);
   int ticks = 0;
   const auto tick = [&] { clock.set(kStart + ticks++ / kCallsPerSecond); };
   std::FILE* dev_null = std::fopen("/dev/null", "w");
   if (dev_null == nullptr) return fail("cannot open /dev/null");
   sbapi::JsonLinesAccessLog log(dev_null);
+  sbapi::metrics::ServeMetrics metrics(log);
   auto db = sbapi::SqliteDatabase::open(data_dir);
   if (!db) return fail(std::string("open ") + data_dir + ": " + db.error().detail);
+  if (with_metrics) (*db)->observe(metrics);
   auto users = sbapi::SqliteTable::open(**db, sbapi::users_schema(), clock);
   if (!users) return fail("users table: " + users.error().detail);
-  sbapi::Api api(**users, clock, log);
+  sbapi::Api api(**users, clock, with_metrics ? static_cast<sbapi::AccessLog&>(metrics) : log);
 
   for (int i = 0; i < kUsers; ++i) {
     tick();
@@ -105,14 +111,16 @@ int count(std::string_view what, const char* data_dir, int calls) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string_view what = argc == 4 ? argv[1] : "";
+  std::string_view what = argc == 4 ? argv[1] : "";
+  const bool with_metrics = what.ends_with("-metrics");
+  if (with_metrics) what.remove_suffix(std::string_view("-metrics").size());
   const int calls = argc == 4 ? std::atoi(argv[3]) : 0;
   if ((what != "get" && what != "post") || calls <= 0) {
-    std::fprintf(stderr, "usage: sbapi_icount get|post DATA_DIR CALLS\n");
+    std::fprintf(stderr, "usage: sbapi_icount get|post[-metrics] DATA_DIR CALLS\n");
     return 2;
   }
   try {
-    return count(what, argv[2], calls);
+    return count(what, argv[2], calls, with_metrics);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

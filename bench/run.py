@@ -664,6 +664,18 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None, icounts=None, basel
                 ratio = "no baseline: `make bench-baseline`"
             row(instructions.LABELS[key], value, "—", ratio, key="icount_" + key,
                 number=c["median"], unit="instructions", ratio_value=changes.get(key))
+        # Metrics on vs off, in the same run (issue 16's goal).
+        for key, off_key in instructions.METRICS_KEYS.items():
+            on, off = icounts.get(key) or {}, icounts.get(off_key) or {}
+            label = "instructions per %s with metrics on" % ("GET" if off_key == "get" else "POST")
+            if "median" not in on or "median" not in off:
+                row(label, on.get("unavailable") or "not measured", "—", "n/a", key="icount_" + key)
+                continue
+            extra = (on["median"] - off["median"]) / off["median"] * 100
+            goal = instructions.METRICS_GOAL_PCT
+            row(label, fmt_count(on["median"]), "≤ +%g %% vs off" % goal,
+                "%+.2f %% vs metrics off: %s" % (extra, verdict(extra <= goal)), key="icount_" + key,
+                number=on["median"], unit="instructions", met=extra <= goal, ratio_value=extra)
     # the core
     if micro is not None:
         med = micro["median"]

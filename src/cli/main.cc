@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/backup_command.h"
 #include "cli/create_tables_command.h"
 #include "cli/invoke_command.h"
 #include "cli/lambda_command.h"
@@ -36,6 +37,11 @@ int main(int argc, char** argv) {
   CLI::App* routes = sbapi::add_routes_command(app, routes_options);
   sbapi::TokenOptions token_options;
   CLI::App* token = sbapi::add_token_command(app, token_options);
+  sbapi::BackupCommandOptions backup_options;
+  backup_options.sbapi_version = SBAPI_VERSION;
+  CLI::App* backup = sbapi::add_backup_command(app, backup_options);
+  sbapi::RestoreCommandOptions restore_options;
+  CLI::App* restore = sbapi::add_restore_command(app, restore_options);
 
   try {
     app.parse(argc, argv);
@@ -51,6 +57,8 @@ int main(int argc, char** argv) {
   if (invoke->parsed()) return sbapi::run_invoke(invoke_options);
   if (routes->parsed()) return sbapi::run_routes(routes_options);
   if (token->parsed()) return sbapi::run_token(token_options);
+  if (backup->parsed()) return sbapi::run_backup(backup_options);
+  if (restore->parsed()) return sbapi::run_restore(restore_options);
   std::cout << app.help();
   return 0;
 }

@@ -61,7 +61,9 @@ ServeMetrics::ServeMetrics(AccessLog& next) : next_(next) {
   }
   commit_writes_ = &BuildHistogram()
                         .Name("sbapi_sqlite_commit_writes")
-                        .Help("Writes per SQLite group commit (one transaction, one fsync).")
+                        .Help(
+                            "Writes per SQLite group commit (one transaction, one fsync), "
+                            "conditional writes that changed nothing included.")
                         .Register(r)
                         .Add({}, kBatchBuckets);
   commit_seconds_ = &BuildHistogram()

@@ -112,13 +112,14 @@ std::int64_t now_seconds() {
 class FileWriter final : public ObjectFileWriter {
  public:
   FileWriter(int fd, fs::path temp, fs::path target, fs::path meta_target, fs::path tmp_dir,
-             std::string content_type)
+             std::string content_type, std::optional<std::int64_t> last_modified)
       : fd_(fd),
         temp_(std::move(temp)),
         target_(std::move(target)),
         meta_target_(std::move(meta_target)),
         tmp_dir_(std::move(tmp_dir)),
         content_type_(std::move(content_type)),
+        last_modified_(last_modified),
         md5_(EVP_md5()) {}
 
   ~FileWriter() override {
@@ -153,7 +154,7 @@ class FileWriter final : public ObjectFileWriter {
                                    {"etag", stored.etag},
                                    {"size", stored.size},
                                    {"inode", static_cast<std::uint64_t>(st.st_ino)},
-                                   {"lastModified", now_seconds()}};
+                                   {"lastModified", last_modified_.value_or(now_seconds())}};
     const fs::path meta_temp = temp_.string() + ".meta";
     {
       int mfd = ::open(meta_temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -193,6 +194,7 @@ class FileWriter final : public ObjectFileWriter {
   int fd_;
   fs::path temp_, target_, meta_target_, tmp_dir_;
   std::string content_type_;
+  std::optional<std::int64_t> last_modified_;
   Digest md5_;
   std::uint64_t size_ = 0;
   bool committed_ = false;
@@ -257,7 +259,8 @@ fs::path ObjectFiles::object_path(std::string_view bucket, std::string_view key)
 }
 
 std::expected<std::unique_ptr<ObjectFileWriter>, ObjectError> ObjectFiles::begin_write(
-    std::string_view bucket, std::string_view key, std::string_view content_type) const {
+    std::string_view bucket, std::string_view key, std::string_view content_type,
+    std::optional<std::int64_t> last_modified) const {
   if (!is_safe_object_key(key)) {
     return std::unexpected(ObjectError{400, "InvalidArgument", "Object key is not allowed"});
   }
@@ -273,7 +276,7 @@ std::expected<std::unique_ptr<ObjectFileWriter>, ObjectError> ObjectFiles::begin
   if (fd < 0) return std::unexpected(io_error(errno));
   return std::make_unique<FileWriter>(fd, fs::path(pattern), object_path(bucket, key),
                                       meta_ / std::string(bucket) / (sha256_hex(key) + ".json"),
-                                      tmp_, std::string(content_type));
+                                      tmp_, std::string(content_type), last_modified);
 }
 
 std::expected<ObjectDownload, ObjectError> ObjectFiles::open(std::string_view bucket,

@@ -15,6 +15,7 @@
 #include <expected>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,8 +43,10 @@ class ObjectFiles {
   // fails if the data directory is unusable. Call it once, at start, before serving.
   std::expected<void, std::string> prepare() const;
 
+  // `last_modified` (epoch seconds) defaults to the commit's time; a restore keeps the original.
   std::expected<std::unique_ptr<ObjectFileWriter>, ObjectError> begin_write(
-      std::string_view bucket, std::string_view key, std::string_view content_type) const;
+      std::string_view bucket, std::string_view key, std::string_view content_type,
+      std::optional<std::int64_t> last_modified = std::nullopt) const;
 
   std::expected<ObjectDownload, ObjectError> open(std::string_view bucket,
                                                   std::string_view key) const;
