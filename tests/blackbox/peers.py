@@ -221,6 +221,21 @@ class Dynalite(_Peer):
         return cls(proc, int(ready["port"]), log_path)
 
 
+# moto's server, serving one request at a time. `python -m moto.server` runs every request on its
+# own thread and its DynamoDB checks a ConditionExpression and writes without a lock, so two
+# concurrent conditional puts of one key can both succeed (seen in CI: two 201s for one assetId),
+# which DynamoDB never allows. Served one at a time, a conditional put is atomic as on DynamoDB,
+# and a test of "exactly one of N concurrent creates wins" tests sbapi, not moto's threads
+# (werkzeug then answers HTTP/1.0, one request per connection, so no client holds it).
+MOTO_ONE_REQUEST_AT_A_TIME = """
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app),
+           threaded=False)
+"""
+
+
 class Moto(_Peer):
     """moto's server (python3 -m moto.server): DynamoDB (and IAM) on one port.
 
@@ -250,8 +265,8 @@ class Moto(_Peer):
         fd, log_path = tempfile.mkstemp(prefix="sbapi-moto-", suffix=".log")
         os.close(fd)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                     "-p", str(port)],
+            proc = subprocess.Popen([sys.executable, "-c", MOTO_ONE_REQUEST_AT_A_TIME,
+                                     "127.0.0.1", str(port)],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
