@@ -12,8 +12,8 @@ namespace {
 
 using prometheus::Histogram;
 
-// Request latency: 100 µs (a cached GET) to 5 s (the API's slowest answer before a client
-// gives up), about three buckets per decade.
+// SQLite commit latency, in the requests' buckets: 100 µs to 5 s (the API's slowest answer before a
+// client gives up), about three buckets per decade.
 const Histogram::BucketBoundaries kLatencyBuckets{
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 // Group-commit sizes: 1 to the write queue's largest batch (128).
@@ -52,13 +52,6 @@ ServeMetrics::ServeMetrics(AccessLog& next) : next_(next) {
                            .Help("Idle connections closed at the connection cap to make room.")
                            .Register(r)
                            .Add({});
-  auto& latency = BuildHistogram()
-                      .Name("sbapi_http_request_duration_seconds")
-                      .Help("Time to answer a request, its first byte to its answer, by route.")
-                      .Register(r);
-  for (std::string_view route : requests_.routes()) {
-    latency_.push_back(&latency.Add({{"route", std::string(route)}}, kLatencyBuckets));
-  }
   commit_writes_ = &BuildHistogram()
                         .Name("sbapi_sqlite_commit_writes")
                         .Help(
@@ -107,9 +100,7 @@ ServeMetrics::ServeMetrics(AccessLog& next) : next_(next) {
 }
 
 void ServeMetrics::write(const AccessLogEntry& entry) {
-  requests_.add(entry.route, entry.method, entry.status);
-  latency_[requests_.route_index(entry.route)]->Observe(static_cast<double>(entry.latency_us) /
-                                                        1e6);
+  requests_.add(requests_.route_index(entry.route), entry.method, entry.status, entry.latency_us);
   next_.write(entry);
 }
 

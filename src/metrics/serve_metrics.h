@@ -1,5 +1,5 @@
 // The metrics of `sbapi serve`, in the Prometheus text format (GET /metrics): prometheus-cpp's
-// registry, counters, gauges and histograms, plus two collectors of our own (request_counts.h,
+// registry, counters, gauges and histograms, plus two collectors of our own (request_metrics.h,
 // process_metrics.h).
 //
 // It is the observer of every part that reports (each declares what it reports, knowing nothing
@@ -7,8 +7,7 @@
 // route), the HTTP server (connections, refusals, requests under way, uploads), the SQLite
 // database (group-commit sizes and latency, item-cache hits), token verification (rejections by
 // reason) and the JWKS fetches. Every series a request touches is created here, at start: no
-// request takes a registry lock or allocates (the latency histogram's own short mutex, one per
-// route, is the only lock on the path).
+// request takes a lock or allocates (the per-request figures are atomics: request_metrics.h).
 //
 // Names: `sbapi_*` for ours, `process_*` as every client library exports them. Labels are route
 // templates, methods, statuses and fixed reason words only, never a raw path or a token: the
@@ -30,7 +29,7 @@
 #include "adapters/sqlite/sqlite_observer.h"
 #include "core/access_log.h"
 #include "metrics/process_metrics.h"
-#include "metrics/request_counts.h"
+#include "metrics/request_metrics.h"
 #include "server/server_observer.h"
 
 namespace sbapi::metrics {
@@ -70,12 +69,11 @@ class ServeMetrics final : public AccessLog, public ServerObserver, public Sqlit
 
  private:
   prometheus::Registry registry_;
-  RequestCounts requests_;
+  RequestMetrics requests_;
   ProcessMetrics process_;
   AccessLog& next_;
 
   // Resolved at start (see above); owned by registry_.
-  std::vector<prometheus::Histogram*> latency_;  // by RequestCounts' route index
   prometheus::Gauge* in_flight_;
   prometheus::Gauge* connections_open_;
   prometheus::Counter* connections_refused_;
