@@ -74,11 +74,15 @@ std::string_view loggable_method(std::string_view method) {
 
 std::string JsonLinesAccessLog::format(const AccessLogEntry& e, std::int64_t epoch_micros) {
   std::string line;
-  line.reserve(192);
+  line.reserve(240);
   line += "{\"time\":\"";
   line += format_utc_millis(epoch_micros);
   line += "\",\"level\":\"info\",\"requestId\":";
   append_json_string(line, e.request_id);
+  if (!e.trace_id.empty()) {
+    line += ",\"traceId\":";
+    append_json_string(line, e.trace_id);
+  }
   line += ",\"method\":";
   append_json_string(line, loggable_method(e.method));
   line += ",\"route\":";

@@ -21,6 +21,8 @@ struct AccessLogEntry {
   int status = 0;
   std::int64_t latency_us = 0;
   bool cold_start = false;
+  // The request's W3C trace id (32 hex, core/trace_context.h); empty: none, no "traceId" field.
+  std::string_view trace_id = {};
 };
 
 class AccessLog {

@@ -11,6 +11,7 @@
 #include "core/bearer_token.h"
 #include "core/request_id.h"
 #include "core/responses.h"
+#include "core/trace_context.h"
 #include "core/users_handlers.h"
 
 namespace sbapi {
@@ -156,7 +157,8 @@ namespace {
 // first answer counts.
 class Answer {
  public:
-  Answer(AccessLog& log, const RequestContext& context, std::string method, Respond done)
+  Answer(AccessLog& log, const RequestContext& context, std::string method, TraceContext trace,
+         Respond done)
       : log_(log),
         started_(context.received == std::chrono::steady_clock::time_point{}
                      ? std::chrono::steady_clock::now()
@@ -164,6 +166,7 @@ class Answer {
         request_id_(context.request_id.empty() ? new_request_id() : context.request_id),
         method_(std::move(method)),
         cold_start_(context.cold_start),
+        trace_(std::move(trace)),
         done_(std::move(done)) {}
 
   void send(Response response) {
@@ -179,14 +182,17 @@ class Answer {
                             ? "X-Request-Id, WWW-Authenticate"
                             : "X-Request-Id");
     response.set_header("x-request-id", request_id_);
+    response.set_header("traceparent", format_traceparent(trace_.span));
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
-    log_.write({request_id_, method_, route_, response.status, latency.count(), cold_start_});
+    log_.write({request_id_, method_, route_, response.status, latency.count(), cold_start_,
+                trace_.span.trace_id_hex()});
     done_(std::move(response));
   }
 
   void set_route(std::string_view route) { route_ = route; }  // a template of the router
   const std::string& request_id() const { return request_id_; }
+  const TraceContext& trace() const { return trace_; }
 
  private:
   AccessLog& log_;
@@ -195,6 +201,7 @@ class Answer {
   const std::string method_;
   std::string_view route_ = "-";
   const bool cold_start_;
+  const TraceContext trace_;
   Respond done_;
   std::atomic<bool> answered_{false};
 };
@@ -204,7 +211,9 @@ class Answer {
 Response Api::reject(std::string_view method, std::string_view path, int status,
                      std::string_view message, const RequestContext& context) {
   std::optional<Response> response;
+  // No headers were read whole: the transport's X-Ray trace, else a new one.
   Answer answer(log_, context, std::string(method.empty() ? "-" : method),
+                request_trace({}, context.amzn_trace_id),
                 [&response](Response r) { response = std::move(r); });
   if (!method.empty() && !path.empty()) {
     // A request too large or malformed is still attributed to its route in the log.
@@ -217,7 +226,9 @@ Response Api::reject(std::string_view method, std::string_view path, int status,
 
 void Api::dispatch(const Request& request, const Router::Match& match,
                    const RequestContext& context, bool allow_async, Respond done) {
-  auto answer = std::make_shared<Answer>(log_, context, request.method, std::move(done));
+  auto answer = std::make_shared<Answer>(log_, context, request.method,
+                                         request_trace(request.headers, context.amzn_trace_id),
+                                         std::move(done));
 
   if (request.body.size() > kMaxBodyBytes) {
     return answer->send(error_response(413, "Request body too large"));
@@ -242,6 +253,10 @@ void Api::dispatch(const Request& request, const Router::Match& match,
     verified = Caller::verified(std::move(*identity));
   }
   const Caller& caller = verified ? *verified : kAnyone;
+  // For the handler's synchronous storage calls only (aws: outgoing_trace_headers): an
+  // asynchronous handler's completion runs on the storage's thread after this scope has ended,
+  // and never sees another request's trace, as a thread handles one request at a time here.
+  const ScopedTrace scoped_trace(answer->trace());
   try {
     if (allow_async && match.async_handler != nullptr) {
       return (*match.async_handler)(request, match.params, caller, [answer](Response response) {

@@ -7,6 +7,12 @@
 // 500, and one access-log line per request. It is thread-safe: the HTTP server calls it from all
 // its threads at once.
 //
+// Tracing (core/trace_context.h): every response carries a W3C `traceparent` naming this
+// server's span, a child of the request's valid `traceparent` (else of the transport's X-Ray
+// trace, else of a new trace: an invalid header is ignored, never a 400), and its access-log line
+// the trace id ("traceId"). While a handler runs, the request's trace is the thread's current
+// trace, so that the storage calls it makes synchronously can pass it on.
+//
 // The Api owns every response a client sees on an API path, also those a transport gives before
 // a request could be routed (a malformed or oversized request): the transport asks `reject` for
 // them, and only translates the Response to its wire. A transport that must decide where a
@@ -57,6 +63,9 @@ struct RequestContext {
   // Who sent it, when the transport verified that itself (API Gateway's authorizer claims);
   // only read by an Api configured with `trust_transport_identity`.
   std::optional<Identity> identity = std::nullopt;
+  // The X-Ray trace header the transport was given (Lambda: Lambda-Runtime-Trace-Id, else the
+  // event's X-Amzn-Trace-Id); the request's trace when it has no valid `traceparent`.
+  std::string amzn_trace_id = {};
 };
 
 class Api {

@@ -50,11 +50,18 @@ std::expected<std::string, InvocationError> EventHandler::handle(std::string_vie
     RequestContext context;
     context.request_id = std::string(info.request_id);
     context.cold_start = info.cold_start;
+    context.amzn_trace_id = std::string(info.trace_id);  // what X-Ray expects, when present
     Response response;
     if (!parsed) {
       response = api_->reject("", "", 400, "Invalid request body", context);
     } else {
       if (!parsed->request_id.empty()) context.request_id = std::move(parsed->request_id);
+      if (context.amzn_trace_id.empty()) {
+        // No runtime trace (sbapi invoke, X-Ray off): API Gateway's header, when it sent one.
+        if (const std::string* header = parsed->request.header("x-amzn-trace-id")) {
+          context.amzn_trace_id = *header;
+        }
+      }
       if (gateway_claims_) {
         context.identity = authorizer_identity(event.get_object(), kind, *gateway_claims_);
       }

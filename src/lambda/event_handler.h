@@ -6,6 +6,8 @@
 //   same core as `sbapi serve` — with RequestContext{requestContext.requestId (else the Lambda
 //   request id), cold start}; the Response is mapped back to the event's format.
 //   A body that claims base64 but is not → a 400 JSON response (the client's fault).
+//   RequestContext::amzn_trace_id is the invocation's Lambda-Runtime-Trace-Id, else the event's
+//   X-Amzn-Trace-Id header: the request's trace when it has no valid `traceparent` (core/api.h).
 // - S3 notifications: every `ObjectCreated:*` record → `record_upload(assets, key, size, etag)`
 //   (core/asset_uploads.h, shared with the local object endpoint). A key that no asset owns is
 //   a success (nothing to do); other event names are ignored. The response reports each record:
@@ -45,8 +47,9 @@ struct InvocationError {
 };
 
 struct InvocationInfo {
-  std::string_view request_id;  // the Lambda request id (Lambda-Runtime-Aws-Request-Id)
-  bool cold_start = false;      // the first invocation of this process
+  std::string_view request_id;     // the Lambda request id (Lambda-Runtime-Aws-Request-Id)
+  bool cold_start = false;         // the first invocation of this process
+  std::string_view trace_id = {};  // Lambda-Runtime-Trace-Id (X-Ray), empty when none
 };
 
 class EventHandler {

@@ -13,6 +13,7 @@
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
 #include "core/schemas.h"
+#include "core/trace_context.h"
 #include "lambda/runtime.h"
 #include "testing/files.h"
 
@@ -118,6 +119,39 @@ TEST_F(EventHandlerTest, V1PostThenV2GetGoThroughTheApi) {
             std::string::npos)
       << lines;
   EXPECT_EQ(lines.find("ada@example.com"), std::string::npos) << "no emails in logs";
+}
+
+TEST_F(EventHandlerTest, ApiEventsAreTracedFromTraceparentElseXRay) {
+  serve({});
+  const auto trace_of = [](const json::object& response) {
+    const std::string header(response.at("headers").at("traceparent").as_string());
+    const auto parsed = parse_traceparent(header);
+    EXPECT_TRUE(parsed) << header;
+    return parsed ? std::string(parsed->trace_id_hex()) : std::string();
+  };
+  // A client's traceparent (v1), kept over the X-Ray header API Gateway adds.
+  const auto v1 = ok(R"({"httpMethod":"GET","path":"/health","headers":{"traceparent":)"
+                     R"("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",)"
+                     R"("X-Amzn-Trace-Id":"Root=1-5759e988-bd862e3fe1be46a994272793"}})");
+  EXPECT_EQ(trace_of(v1), "4bf92f3577b34da6a3ce929d0e0e4736");
+  // No traceparent (v2): the event's X-Amzn-Trace-Id, when the runtime gave no trace.
+  const std::string v2 =
+      R"({"version":"2.0","routeKey":"GET /health","rawPath":"/health","headers":)"
+      R"({"x-amzn-trace-id":"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"},)"
+      R"("requestContext":{"http":{"method":"GET","path":"/health"},"requestId":"r2"}})";
+  EXPECT_EQ(trace_of(ok(v2)), "5759e988bd862e3fe1be46a994272793");
+  // The runtime's Lambda-Runtime-Trace-Id wins over the event's header: it is X-Ray's.
+  auto result = host->handle(
+      v2, {"lambda-req-3", false, "Root=1-5e1b4151-5ac6c58f5b5dbd6a2b2b2b2b;Sampled=0"});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(trace_of(json::parse(*result).as_object()), "5e1b41515ac6c58f5b5dbd6a2b2b2b2b");
+
+  const std::string lines = read_all(log);
+  for (const std::string_view id :
+       {"4bf92f3577b34da6a3ce929d0e0e4736", "5759e988bd862e3fe1be46a994272793",
+        "5e1b41515ac6c58f5b5dbd6a2b2b2b2b"}) {
+    EXPECT_NE(lines.find(R"("traceId":")" + std::string(id) + '"'), std::string::npos) << lines;
+  }
 }
 
 TEST_F(EventHandlerTest, V1NullBodyAndUnknownRoutesAreClientErrors) {

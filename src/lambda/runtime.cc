@@ -202,7 +202,7 @@ int run_runtime(RuntimeClient& client, const Init& init) {
                        kDeadlineMargin);
     }
 
-    const InvocationInfo info{invocation->request_id, cold};
+    const InvocationInfo info{invocation->request_id, cold, invocation->trace_id};
     cold = false;
     auto result = (*handler)(invocation->payload, info);
     deadline.reset();

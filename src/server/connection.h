@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/trace_context.h"
 #include "server/object_endpoint.h"
 #include "server/server.h"
 
@@ -171,6 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The object request under way.
   std::string object_request_id_;
   std::string object_method_;
+  TraceContext object_trace_;  // the response's traceparent, the log line's traceId
   unsigned object_version_ = 11;
   std::unique_ptr<ObjectUpload> upload_;  // destroyed uncommitted unless the body is complete
   std::unique_ptr<char[]> chunk_;         // kObjectChunkBytes, while a body is streamed

@@ -51,6 +51,7 @@ template <class Message>
 void Connection::set_object_headers(Message& message) const {
   message.set("x-amz-request-id", object_request_id_);
   message.set("x-request-id", object_request_id_);
+  message.set("traceparent", format_traceparent(object_trace_.span));
   message.set(http::field::access_control_allow_origin, "*");
   message.set(http::field::access_control_expose_headers, "ETag,x-amz-request-id");
 }
@@ -61,6 +62,7 @@ void Connection::on_object_header() {
   object_method_ = std::string(message.method_string());
   object_version_ = message.version();
   const Request head = wire::to_request_head(message);
+  object_trace_ = request_trace(head.headers);  // as the Api's: continued, else a new trace
   switch (message.method()) {
     case http::verb::put:
       return begin_object_put(head);
@@ -326,12 +328,14 @@ void Connection::send_object(BeastResponse response, bool keep_alive) {
 
 void Connection::log_object(unsigned status) {
   server_.access_log().write({object_request_id_, object_method_, object_route(),
-                              static_cast<int>(status), latency_us(), false});
+                              static_cast<int>(status), latency_us(), false,
+                              object_trace_.span.trace_id_hex()});
 }
 
 void Connection::reject_object(http::status status, std::string_view message) {
   const auto& partial = current_head();
   object_request_id_ = new_request_id();
+  object_trace_ = request_trace({});  // the head was not read whole
   object_method_ = std::string(partial.method_string());
   object_version_ = partial.version() == 10 ? 10 : 11;
   log_object(static_cast<unsigned>(status));

@@ -459,6 +459,26 @@ def build_cases(urls):
              400, MALFORMED, closed=True))
     add(Case("NUL in a header value", req(b"DELETE", b"/users/victim", [(b"X-A", b"a\x00b")]),
              400, MALFORMED, closed=True))
+    # Trace headers (issue 16): an invalid traceparent or tracestate is ignored, never a 400
+    # (test_tracing checks the new trace the response then names).
+    good_tp = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    for name, headers in (
+            ("traceparent of 12 KB", [(b"traceparent", b"0" * (12 * 1024))]),
+            ("traceparent twice", [(b"traceparent", good_tp), (b"Traceparent", good_tp)]),
+            ("traceparent in upper-case hex", [(b"traceparent", good_tp.upper())]),
+            ("traceparent version ff", [(b"traceparent", b"ff" + good_tp[2:])]),
+            ("traceparent 00 with extra fields", [(b"traceparent", good_tp + b"-01")]),
+            ("traceparent with all-zero ids",
+             [(b"traceparent", b"00-" + b"0" * 32 + b"-" + b"0" * 16 + b"-01")]),
+            ("traceparent of obs-text bytes", [(b"traceparent", b"\xff\x80" * 28)]),
+            ("tracestate of 12 KB, 600 members",
+             [(b"traceparent", good_tp), (b"tracestate", b",".join([b"k=v"] * 600)
+                                          + b"x" * 10000)]),
+            ("tracestate with bad keys", [(b"traceparent", good_tp),
+                                          (b"tracestate", b"UPPER=1,=2,a==3")]),
+            ("X-Amzn-Trace-Id forged (not Lambda: ignored)",
+             [(b"X-Amzn-Trace-Id", b"Root=1-" + b"f" * 8 + b"-" + b"z" * 24)])):
+        add(Case(name, req(b"GET", b"/users/victim", headers), 200))
 
     # --- Bodies: POST /users ----------------------------------------------------------------------
     add(Case("invalid JSON", post_json(b"/users", b'{"userId":"bj1","email":'), 400,

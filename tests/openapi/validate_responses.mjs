@@ -475,17 +475,18 @@ export function looseResponseSchemas(document) {
 // Hand-made exchanges: the first must pass, every other one must fail (and an empty log too).
 async function selfTest(docPath) {
   const ctx = await loadValidator(docPath);
-  const json = { 'content-type': 'application/json', 'x-request-id': 'r', 'access-control-allow-origin': '*' };
+  const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-a2fb4a1d1a96d312-01';
+  const json = { 'content-type': 'application/json', 'x-request-id': 'r', traceparent: TP, 'access-control-allow-origin': '*' };
   const user = { userId: 'u1', email: 'a@b.co', createdAt: 1, ttl: 2 };
   const base = { suite: 'self-test', transport: 'http', objectBucket: 'sbapi-assets', requestHeaders: {} };
   const ex = (method, target, status, headers, body) => ({
     ...base, method, target, status, headers, body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const preflight = {
-    'x-request-id': 'r', 'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
+    'x-request-id': 'r', traceparent: TP, 'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
     'access-control-allow-headers': 'Content-Type', 'access-control-max-age': '600',
   };
-  const xml = { 'content-type': 'application/xml', 'x-request-id': 'r' };
+  const xml = { 'content-type': 'application/xml', 'x-request-id': 'r', traceparent: TP };
   const good = [
     ex('GET', '/health', 200, json, { status: 'ok' }),
     ex('GET', '/users/u1', 200, json, user),
@@ -494,7 +495,7 @@ async function selfTest(docPath) {
     ex('GET', '/nope', 404, json, { error: 'Not found' }),
     { ...ex('GET', '/openapi.yaml', 404, json, { error: 'Not found' }), transport: 'lambda-invoke', objectBucket: null },
     ex('OPTIONS', '/users', 204, preflight, ''),
-    ex('PUT', '/sbapi-assets/k', 200, { 'x-request-id': 'r', etag: '"838d3870873a75639041ff8940f397db"' }, ''),
+    ex('PUT', '/sbapi-assets/k', 200, { 'x-request-id': 'r', traceparent: TP, etag: '"838d3870873a75639041ff8940f397db"' }, ''),
     ex('GET', '/sbapi-assets/k', 403, xml,
       '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>r</RequestId></Error>'),
   ];
@@ -522,13 +523,15 @@ async function selfTest(docPath) {
     'a serve-only route served by Lambda': [{ ...ex('GET', '/openapi.yaml', 200, { ...json, 'content-type': 'application/yaml' }, 'openapi: 3.0.3'), transport: 'lambda-invoke', objectBucket: null }, 'x-unknownPath'],
     'unknown path answered 200': [ex('GET', '/nope', 200, json, { status: 'ok' }), 'status 200 is not documented'],
     'preflight with a body': [ex('OPTIONS', '/users', 204, preflight, { error: 'x' }), 'no body'],
-    'preflight without its headers': [ex('OPTIONS', '/users', 204, { 'x-request-id': 'r' }, ''), 'Access-Control-Allow-Methods is missing'],
+    'preflight without its headers': [ex('OPTIONS', '/users', 204, { 'x-request-id': 'r', traceparent: TP }, ''), 'Access-Control-Allow-Methods is missing'],
     'S3 error as JSON': [ex('GET', '/sbapi-assets/k', 403, json, { error: 'denied' }), 'Content-Type application/json'],
     'S3 error without Code': [ex('GET', '/sbapi-assets/k', 403, xml,
       '<?xml version="1.0" encoding="UTF-8"?><Error><Message>m</Message><RequestId>r</RequestId></Error>'), "required property 'Code'"],
     'S3 error with another root': [ex('GET', '/sbapi-assets/k', 403, xml,
       '<Oops><Code>c</Code><Message>m</Message><RequestId>r</RequestId></Oops>'), 'XML root'],
-    'ETag not quoted': [ex('PUT', '/sbapi-assets/k', 200, { 'x-request-id': 'r', etag: 'abc' }, ''), 'header'],
+    'ETag not quoted': [ex('PUT', '/sbapi-assets/k', 200, { 'x-request-id': 'r', traceparent: TP, etag: 'abc' }, ''), 'header'],
+    'traceparent missing': [ex('GET', '/health', 200, Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'traceparent')), { status: 'ok' }), 'traceparent'],
+    'traceparent malformed': [ex('GET', '/health', 200, { ...json, traceparent: '00-XYZ' }, { status: 'ok' }), 'header'],
     '401 without WWW-Authenticate': [ex('GET', '/users/u1', 401, json, { error: 'Authentication required' }), 'WWW-Authenticate is missing'],
     '503 without Retry-After': [ex('GET', '/users/u1', 503, json, { error: 'Service temporarily unavailable' }), 'Retry-After is missing'],
     'Retry-After not a number': [ex('GET', '/users/u1', 503, { ...json, 'retry-after': 'soon' }, { error: 'Service temporarily unavailable' }), 'header'],

@@ -125,6 +125,7 @@ AwsJsonResult<json::object> AwsJsonClient::call(std::string_view operation,
     AwsJsonResult<json::object> result = std::unexpected(protocol_error("not attempted"));
     const int attempts = retrier_.run([&](int) {
       HttpRequest request = build_request(operation, text, clock_->now_seconds());
+      append_trace_headers(request.headers);  // unsigned; a no-op outside a request
       // An attempt may use what is left of the deadline, no more.
       if (auto deadline = retrier_.deadline()) {
         const auto left =

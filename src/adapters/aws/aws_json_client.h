@@ -6,7 +6,9 @@
 //   `Content-Type: application/x-amz-json-<version>` and `X-Amz-Target: <prefix><operation>`,
 //   signed for the protocol's SigV4 service (plus X-Amz-Security-Token under temporary
 //   credentials). Each attempt is re-signed (its time changes) and given at most what is left
-//   before the retry deadline (retry.h).
+//   before the retry deadline (retry.h). Made while a request is handled, each attempt also
+//   carries that request's trace (`traceparent` with a new span id, `tracestate`), unsigned
+//   (http_transport.h `append_trace_headers`).
 // - Retried by `Retrier`: HTTP 5xx, HTTP 429, the throttling `__type`s the protocol names,
 //   connection errors and timeouts. Everything else returns after one attempt.
 // - A 200 whose body is a JSON object is the result. Any other status is an `AwsJsonError` of

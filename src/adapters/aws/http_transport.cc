@@ -6,6 +6,8 @@
 #include <cctype>
 #include <mutex>
 
+#include "core/trace_context.h"
+
 namespace sbapi::aws {
 namespace {
 
@@ -92,6 +94,12 @@ std::optional<std::string_view> HttpResponse::header(std::string_view lower_name
 bool is_retryable(const TransportError& error) {
   return error.kind == TransportError::Kind::kConnect ||
          error.kind == TransportError::Kind::kTimeout;
+}
+
+void append_trace_headers(HeaderList& headers) {
+  for (Header& header : outgoing_trace_headers()) {
+    headers.emplace_back(std::move(header.name), std::move(header.value));
+  }
 }
 
 struct CurlTransport::Impl {

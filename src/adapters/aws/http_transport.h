@@ -61,6 +61,12 @@ struct TransportError {
 // Connection failures and timeouts are worth retrying; TLS and other errors are not.
 [[nodiscard]] bool is_retryable(const TransportError& error);
 
+// Appends the headers that pass the calling thread's request trace on (core/trace_context.h:
+// `traceparent`, a child of the request's span, and `tracestate`); nothing outside a request.
+// Callers add them after SigV4 signing: the signer signs only the headers it is given, so these
+// stay out of SignedHeaders and a new span id per attempt never touches the signature.
+void append_trace_headers(HeaderList& headers);
+
 class Transport {
  public:
   virtual ~Transport() = default;

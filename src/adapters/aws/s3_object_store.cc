@@ -53,6 +53,7 @@ std::expected<HttpResponse, TransportError> bucket_request(Transport& transport,
       endpoint.scheme + "://" + endpoint.host + sigv4::canonical_uri(endpoint.base_path + path);
   request.headers = sign.headers;
   for (auto& header : signed_request.headers) request.headers.push_back(std::move(header));
+  append_trace_headers(request.headers);  // unsigned; bucket setup runs outside requests today
   request.body = std::move(body);
   return transport.send(request);
 }
