@@ -115,10 +115,14 @@ Response UsersHandlers::create_response(StoreResult<PutResult> put) {
 Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
   if (!caller.owns_or_administers(user_id)) return forbidden(caller);
-  auto item = users_.get(user_id);
-  if (!item) return store_failure_response(item.error());
-  if (!*item) return error_response(404, "User not found");
-  return json_response(200, std::move(**item));
+  // The stored text is the answer: no parse and serialize (Table::get_json).
+  auto text = users_.get_json(user_id);
+  if (!text) return store_failure_response(text.error());
+  if (!*text) return error_response(404, "User not found");
+  Response response;
+  response.headers.push_back({"content-type", "application/json"});
+  response.body = std::move(**text);
+  return response;
 }
 
 Response UsersHandlers::update(std::string_view user_id, const Request& request,

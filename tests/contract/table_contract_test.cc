@@ -7,8 +7,10 @@
 // Time is a FixedClock that the tests move; items carry explicit ttl values around it. It starts
 // at the real current time, so a peer that did delete expired items itself would not interfere.
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -207,6 +209,26 @@ TEST_P(TableContract, GetOfAMissingKeyIsEmpty) {
   auto got = table->get("nobody");
   ASSERT_TRUE(got) << got.error().detail;
   EXPECT_FALSE(got->has_value());
+}
+
+TEST_P(TableContract, GetJsonIsGetAsTextWhetherCachedOrNot) {
+  auto u = user("u1", "a@b.c");
+  u["name"] = "R\u00e9my \"Q\" \\ \u2603";  // escapes and non-ASCII survive as get() has them
+  ASSERT_TRUE(table->put_if_absent(u));
+  for (int read = 0; read < 3; ++read) {  // SQLite: a fill from the put, then cache hits
+    auto text = table->get_json("u1");
+    ASSERT_TRUE(text && *text) << read;
+    EXPECT_EQ(boost::json::parse(**text), boost::json::value(u)) << **text;
+    EXPECT_EQ(boost::json::parse(**text), boost::json::value(**table->get("u1")));
+  }
+  auto missing = table->get_json("nobody");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+  ASSERT_TRUE(table->put_if_absent(user("old", "x@b.c", kNow + 10)));
+  ASSERT_TRUE(*table->get_json("old"));
+  clock.set(kNow + 10);  // ttl reached: invisible as text too, cached or not
+  EXPECT_FALSE(*table->get_json("old"));
+  EXPECT_FALSE(*table->get("old"));
 }
 
 TEST_P(TableContract, UpdateSetsAndRemovesAndReturnsTheNewItem) {

@@ -125,6 +125,30 @@ struct SqliteTable::Impl {
   // For writes: the database's group commit (write_queue.h).
   sqlite::WriteQueue& writes() { return db.impl().writes; }
 
+  // A read by key that missed the cache: the row's text and its item, from SQLite, offered to
+  // the cache; nullopt when no visible row has the key.
+  struct Row {
+    std::string text;
+    Item item;
+  };
+  StoreResult<std::optional<Row>> read_row(std::string_view key, std::int64_t now) {
+    const auto ticket = cache.ticket(key);
+    auto conn = connection();
+    if (!conn) return std::unexpected(conn.error());
+    auto stmt = (*conn)->prepare(get_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, now);
+    stmt->bind(2, key);
+    const int rc = stmt->step();
+    if (rc == SQLITE_DONE) return std::optional<Row>{};
+    if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "get"));
+    std::string text(stmt->column_text(0));
+    auto item = parse_item(text);
+    if (!item) return std::unexpected(item.error());
+    cache.fill(key, text, expiry_of(*item), ticket);
+    return std::optional<Row>(Row{std::move(text), std::move(*item)});
+  }
+
   StoreResult<std::string_view> key_of(const Item& item) const {
     const auto* key = item.if_contains(schema.key);
     if (key == nullptr || !key->is_string()) {
@@ -313,21 +337,21 @@ StoreResult<std::optional<Item>> SqliteTable::get(std::string_view key) {
     if (!item) return std::unexpected(item.error());
     return std::optional<Item>(std::move(*item));
   }
-  const auto ticket = impl_->cache.ticket(key);
-  auto conn = impl_->connection();
-  if (!conn) return std::unexpected(conn.error());
-  auto stmt = (*conn)->prepare(impl_->get_sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, now);
-  stmt->bind(2, key);
-  int rc = stmt->step();
-  if (rc == SQLITE_DONE) return std::optional<Item>{};
-  if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "get"));
-  std::string text(stmt->column_text(0));
-  auto item = parse_item(text);
-  if (!item) return std::unexpected(item.error());
-  impl_->cache.fill(key, std::move(text), impl_->expiry_of(*item), ticket);
-  return std::optional<Item>(std::move(*item));
+  auto row = impl_->read_row(key, now);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<Item>{};
+  return std::optional<Item>(std::move((*row)->item));
+}
+
+StoreResult<std::optional<std::string>> SqliteTable::get_json(std::string_view key) {
+  const std::int64_t now = impl_->clock.now_seconds();
+  auto cached = impl_->cache.find(key, now);
+  impl_->db.impl().observer.load(std::memory_order_relaxed)->cache_lookup(cached.has_value());
+  if (cached) return cached;
+  auto row = impl_->read_row(key, now);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>(std::move((*row)->text));
 }
 
 StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {

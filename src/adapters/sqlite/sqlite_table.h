@@ -40,6 +40,8 @@ class SqliteTable final : public Table {
 
   [[nodiscard]] const TableSchema& schema() const override;
   StoreResult<std::optional<Item>> get(std::string_view key) override;
+  // A cached item's text as stored, with no parse (a miss reads SQLite as get() does).
+  StoreResult<std::optional<std::string>> get_json(std::string_view key) override;
   StoreResult<PutResult> put_if_absent(const Item& item) override;
   // Completes on the write queue's thread once the batch is committed (write_queue.h, submit).
   void put_if_absent_async(const Item& item, PutDone done) override;
