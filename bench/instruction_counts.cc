@@ -1,6 +1,6 @@
-// `sbapi_icount get|post[-metrics] DATA_DIR CALLS`: the steady-state instructions of one request through
-// Api::handle, counted by valgrind's callgrind (bench/instructions.py runs it; bench/README.md
-// says how to read the figures).
+// `sbapi_icount get|post[-metrics] DATA_DIR CALLS`: the steady-state instructions of one request
+// through Api::handle, counted by valgrind's callgrind (bench/instructions.py runs it;
+// bench/README.md says how to read the figures).
 //
 // Run under `valgrind --tool=callgrind --instr-atstart=no`: the set-up below runs with
 // instrumentation off, then exactly CALLS requests run between CALLGRIND_START_INSTRUMENTATION
