@@ -95,6 +95,21 @@ std::expected<std::unique_ptr<MetricsListener>, std::string> serve_operations(
   return MetricsListener::start(*address, clock, log, std::move(readiness), render);
 }
 
+// The "listening" log line (with --port 0, the port chosen), then READY=1 to systemd.
+void announce_listening(const ServeOptions& options, std::uint16_t port, std::string_view backend,
+                        const ServeAuth& auth, const ConnectionLimits& limits,
+                        const MetricsListener* listener) {
+  boost::json::object listening{{"host", options.host},
+                                {"port", port},
+                                {"backend", backend},
+                                {"auth", auth.mode},
+                                {"maxConnections", limits.max_connections},
+                                {"fdLimit", limits.fd_limit}};
+  if (listener != nullptr) listening["metricsPort"] = listener->port();
+  log_event("info", "listening", listening);
+  notify_ready();
+}
+
 // --backend aws: DynamoDB tables and S3 presigning; on the local disk only the data dir's keys.
 int run_serve_aws(const ServeOptions& options) {
   {
@@ -131,15 +146,7 @@ int run_serve_aws(const ServeOptions& options) {
                        .observer = &metrics});
     auto port = server.start();
     if (!port) return startup_error(port.error());
-    boost::json::object listening{{"host", options.host},
-                                  {"port", *port},
-                                  {"backend", "aws"},
-                                  {"auth", auth->mode},
-                                  {"maxConnections", limits.max_connections},
-                                  {"fdLimit", limits.fd_limit}};
-    if (*listener) listening["metricsPort"] = (*listener)->port();
-    log_event("info", "listening", listening);
-    notify_ready();
+    announce_listening(options, *port, "aws", *auth, limits, listener->get());
     server.run();
     notify_stopping();
   }
@@ -280,15 +287,7 @@ int run_serve(const ServeOptions& options) {
     if (options.store.public_url.empty()) {
       backend->objects->set_public_url(local_object_config(options.store, *port)->public_url);
     }
-    boost::json::object listening{{"host", options.host},
-                                  {"port", *port},
-                                  {"backend", "local"},
-                                  {"auth", auth->mode},
-                                  {"maxConnections", limits.max_connections},
-                                  {"fdLimit", limits.fd_limit}};
-    if (*listener) listening["metricsPort"] = (*listener)->port();
-    log_event("info", "listening", listening);
-    notify_ready();
+    announce_listening(options, *port, "local", *auth, limits, listener->get());
     server.run();
     notify_stopping();
     // After a hard stop a committed write may still be completing: let it finish while the

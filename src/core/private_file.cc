@@ -8,6 +8,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "core/file_descriptor.h"
 #include "core/random_seed.h"
 
 namespace sbapi {
@@ -16,30 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string errno_text() { return std::strerror(errno); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -65,7 +42,7 @@ std::expected<fs::path, std::string> private_directory(const fs::path& dir) {
 std::expected<std::optional<std::string>, std::string> read_private_file(const fs::path& path,
                                                                          std::size_t max_bytes,
                                                                          OpenToOthers if_open) {
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     return std::unexpected("cannot open " + path.string() + ": " + errno_text());
@@ -103,7 +80,8 @@ std::expected<void, std::string> create_private_file(const fs::path& path, std::
   const fs::path temp = dir / (path.filename().string() + ".tmp-" + std::to_string(::getpid()) +
                                "-" + std::to_string(random_seed()));
   {
-    const Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    const UniqueFd fd(
+        ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) {
       return std::unexpected("cannot create " + temp.string() + ": " + errno_text());
     }
@@ -120,7 +98,7 @@ std::expected<void, std::string> create_private_file(const fs::path& path, std::
   if (linked != 0 && link_errno != EEXIST) {
     return std::unexpected("cannot create " + path.string() + ": " + std::strerror(link_errno));
   }
-  const Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() >= 0) ::fsync(dir_fd.get());  // the new name survives a crash
   return {};
 }

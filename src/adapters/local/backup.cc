@@ -20,9 +20,11 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/local/digest.h"
 #include "adapters/local/object_files.h"
 #include "adapters/sqlite/directory_lock.h"
 #include "adapters/sqlite/sqlite_snapshot.h"
+#include "core/file_descriptor.h"
 #include "core/page_token_secret_file.h"
 #include "core/private_file.h"
 #include "core/schemas.h"
@@ -46,62 +48,6 @@ constexpr int kCopyAttempts = 3;
 
 std::string errno_text(int err = errno) { return std::strerror(err); }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-class Digest {
- public:
-  explicit Digest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(ctx_, md, nullptr);
-  }
-  ~Digest() { EVP_MD_CTX_free(ctx_); }
-  Digest(const Digest&) = delete;
-  Digest& operator=(const Digest&) = delete;
-  void update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string hex_final() {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned length = 0;
-    EVP_DigestFinal_ex(ctx_, out, &length);
-    std::string text;
-    for (unsigned i = 0; i < length; ++i) {
-      text += kDigits[out[i] >> 4];
-      text += kDigits[out[i] & 0xf];
-    }
-    return text;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
-std::string sha256_hex(std::string_view data) {
-  Digest d(EVP_sha256());
-  d.update(data);
-  return d.hex_final();
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 // Reads `fd` to its end, handing each chunk to `sink`; the byte count.
 std::expected<std::uint64_t, std::string> read_all(
     int fd, const fs::path& what,
@@ -122,7 +68,7 @@ std::expected<std::uint64_t, std::string> read_all(
 
 // fsync of a directory makes the names created in it durable.
 std::expected<void, std::string> sync_directory(const fs::path& dir) {
-  const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
     return std::unexpected("cannot sync " + dir.string() + ": " + errno_text());
   }
@@ -191,7 +137,7 @@ std::expected<std::optional<json::object>, std::string> parse_item(std::string_v
 // and a backup copied with a wider mode must still restore.)
 std::expected<std::optional<std::string>, std::string> read_whole_file(const fs::path& path,
                                                                        std::size_t max_bytes) {
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     return std::unexpected("cannot open " + path.string() + ": " + errno_text());
@@ -333,7 +279,7 @@ std::expected<void, std::string> read_verified(
     const fs::path& from, const FileEntry& entry,
     const std::function<std::expected<void, std::string>(std::string_view)>& sink) {
   const fs::path path = from / entry.path;
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected("cannot open " + path.string() + ": " + errno_text());
   Digest sha(EVP_sha256());
   auto size = read_all(fd.get(), path, [&](std::string_view chunk) {
@@ -398,7 +344,7 @@ std::expected<std::optional<CopiedObject>, std::string> copy_object(
       return std::unexpected("cannot read the object " + std::string(key) + ": " +
                              meta.error().message);
     }
-    const Fd src(::open(meta->file_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    const UniqueFd src(::open(meta->file_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (src.get() < 0) {
       if (errno == ENOENT && attempt < kCopyAttempts) continue;
       return std::unexpected("cannot open " + meta->file_path + ": " + errno_text());
@@ -408,7 +354,7 @@ std::expected<std::optional<CopiedObject>, std::string> copy_object(
       return std::unexpected("cannot inspect " + meta->file_path + ": " + errno_text());
     }
     std::string temp = (backup_dir / ".object-XXXXXX").string();
-    const Fd out(::mkstemp(temp.data()));  // mode 0600
+    const UniqueFd out(::mkstemp(temp.data()));  // mode 0600
     if (out.get() < 0) return std::unexpected("cannot create a file in " + backup_dir.string());
     Digest md5(EVP_md5());
     Digest sha(EVP_sha256());
@@ -451,7 +397,7 @@ std::expected<std::optional<CopiedObject>, std::string> copy_object(
 
 std::expected<FileEntry, std::string> hash_file(const fs::path& dir, std::string_view relative) {
   const fs::path path = dir / std::string(relative);
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected("cannot open " + path.string() + ": " + errno_text());
   Digest sha(EVP_sha256());
   auto size = read_all(fd.get(), path, [&](std::string_view chunk) {
@@ -607,7 +553,7 @@ std::expected<void, std::string> build_restore(const fs::path& from, const Manif
     if (f.path.starts_with("objects/")) continue;
     const fs::path dest = tmp / f.path;
     if (f.path == kDatabase) {
-      const Fd out(
+      const UniqueFd out(
           ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (out.get() < 0) {
         return std::unexpected("cannot create " + dest.string() + ": " + errno_text());

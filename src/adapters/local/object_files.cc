@@ -16,7 +16,9 @@
 #include <sstream>
 #include <system_error>
 
+#include "adapters/local/digest.h"
 #include "core/access_log.h"
+#include "core/file_descriptor.h"
 
 namespace sbapi {
 namespace {
@@ -42,56 +44,6 @@ ObjectError io_error(int err) {
     return {400, "KeyTooLongError", "A segment of the key is longer than 255 bytes."};
   }
   return internal_error(std::error_code(err, std::generic_category()).message());
-}
-
-std::string hex(const unsigned char* bytes, unsigned length) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
-// Incremental MD5 (S3's single-part ETag) or SHA-256 over OpenSSL's EVP interface.
-class Digest {
- public:
-  explicit Digest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(ctx_, md, nullptr);
-  }
-  ~Digest() { EVP_MD_CTX_free(ctx_); }
-  Digest(const Digest&) = delete;
-  Digest& operator=(const Digest&) = delete;
-  void update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string hex_final() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned length = 0;
-    EVP_DigestFinal_ex(ctx_, out, &length);
-    return hex(out, length);
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
-std::string sha256_hex(std::string_view data) {
-  Digest d(EVP_sha256());
-  d.update(data);
-  return d.hex_final();
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // fsync of a directory makes a rename in it durable.
