@@ -47,4 +47,16 @@ inline Request post_user_request(std::string_view id) {
   return r;
 }
 
+// A POST /assets of a new asset with this id.
+inline Request post_asset_request(std::string_view id) {
+  Request r;
+  r.method = "POST";
+  r.path = "/assets";
+  r.headers = {{"host", "127.0.0.1:3000"}, {"content-type", "application/json"}};
+  r.body = R"({"assetId":")";
+  r.body += id;
+  r.body += R"(","fileName":"f.bin","contentType":"application/octet-stream"})";
+  return r;
+}
+
 }  // namespace sbapi::bench

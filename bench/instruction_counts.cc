@@ -1,4 +1,4 @@
-// `sbapi_icount get|post[-metrics] DATA_DIR CALLS`: the steady-state instructions of one request
+// `sbapi_icount MODE[-metrics] DATA_DIR CALLS`: the steady-state instructions of one request
 // through Api::handle, counted by valgrind's callgrind (bench/instructions.py runs it;
 // bench/README.md says how to read the figures).
 //
@@ -15,22 +15,32 @@
 //   post  POST /users of a new user each time, after kUsers earlier POSTs (the warm-up, which is
 //         also the table's content): a durable SQLite write (WAL, synchronous=FULL; the fsync
 //         costs no user-space instructions, so DATA_DIR may be a tmpfs).
-//   get-metrics, post-metrics: the same with `sbapi serve`'s metrics on (src/metrics: the
-//         access log counted by ServeMetrics, the database reporting its commits and cache
-//         lookups to it), for the cost of metrics per request.
+//   get-token  GET /users/{id} as `get`, with authentication on (`--auth local`): every request
+//         carries the same admin token, so after the first each is a verification cache hit.
+//   list  GET /assets?limit=25 with authentication on, a non-admin owner's token: the owner's
+//         newest page of kAssets assets (owner index), answered with a signed nextToken.
+//   MODE-metrics: the same with `sbapi serve`'s metrics on (src/metrics: the access log counted
+//         by ServeMetrics, the database reporting its commits and cache lookups to it), for the
+//         cost of metrics per request.
 // DATA_DIR must be empty or missing: the database is created there.
 #include <valgrind/callgrind.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "adapters/local/local_object_store.h"
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
+#include "auth/jwt_verifier.h"
+#include "auth/local_issuer.h"
 #include "bench_requests.h"
 #include "core/access_log.h"
 #include "core/api.h"
@@ -41,10 +51,12 @@
 namespace {
 
 using sbapi::bench::get_request;
+using sbapi::bench::post_asset_request;
 using sbapi::bench::post_user_request;
 using sbapi::bench::user_id;
 
 constexpr int kUsers = 1000;  // fits the item cache (4 MiB) many times over
+constexpr int kAssets = 1000;  // 40 pages of 25
 
 // The clock starts here and moves one second every kCallsPerSecond requests, the same in every
 // run: with the wall clock, which requests share a createdAt second (and so how the createdAt
@@ -56,6 +68,14 @@ int fail(const std::string& what) {
   std::fprintf(stderr, "sbapi_icount: %s\n", what.c_str());
   return 1;
 }
+
+// The requests of a mode, built before counting (making them is the client's work), and the
+// status each must get.
+struct Workload {
+  std::vector<sbapi::Request> requests;
+  int status = 200;
+  bool wander = false;  // visit the requests in a scattered order, `calls` times in all
+};
 
 int count(std::string_view what, const char* data_dir, int calls, bool with_metrics) {
   sbapi::FixedClock clock(kStart);
@@ -72,37 +92,78 @@ int count(std::string_view what, const char* data_dir, int calls, bool with_metr
   if (!users) return fail("users table: " + users.error().detail);
   sbapi::Api api(**users, clock, with_metrics ? static_cast<sbapi::AccessLog&>(metrics) : log);
 
+  // Authentication on (get-token, list): the local issuer's tokens, as `serve --auth local`.
+  const bool auth = what == "get-token" || what == "list";
+  std::optional<sbapi::auth::LocalIssuer> issuer;
+  std::unique_ptr<sbapi::auth::JwtVerifier> verifier;
+  std::unique_ptr<sbapi::Table> assets;
+  std::unique_ptr<sbapi::LocalObjectStore> objects;
+  std::string admin_token, owner_token;
+  if (auth) {
+    auto opened = sbapi::auth::LocalIssuer::open(std::string(data_dir) + "/auth");
+    if (!opened) return fail("local issuer: " + opened.error());
+    issuer.emplace(std::move(*opened));
+    auto made = issuer->verifier(clock);
+    if (!made) return fail("verifier: " + made.error());
+    verifier = std::move(*made);
+    api.require_tokens(*verifier);
+    const auto ttl = std::chrono::hours(24);
+    admin_token = *issuer->issue("bench-admin", {"admin"}, ttl, kStart);
+    owner_token = *issuer->issue("bench-owner", {}, ttl, kStart);
+    auto opened_assets = sbapi::SqliteTable::open(**db, sbapi::assets_schema(), clock);
+    if (!opened_assets) return fail("assets table: " + opened_assets.error().detail);
+    assets = std::move(*opened_assets);
+    objects = std::make_unique<sbapi::LocalObjectStore>(
+        sbapi::LocalObjectConfig{"bench", "us-east-1", {"AKID", "SECRET", ""},
+                                 "http://127.0.0.1:3000"},
+        clock);
+    api.serve_assets(*assets, *objects);
+  }
+  const auto with_token = [](sbapi::Request r, const std::string& token) {
+    if (!token.empty()) r.headers.emplace_back("authorization", "Bearer " + token);
+    return r;
+  };
+
   for (int i = 0; i < kUsers; ++i) {
     tick();
-    if (api.handle(post_user_request(user_id(i))).status != 201) return fail("preload failed");
+    auto r = with_token(post_user_request(user_id(i)), admin_token);
+    if (api.handle(r).status != 201) return fail("preload failed");
   }
 
-  int bad = 0;
-  if (what == "get") {
-    std::vector<sbapi::Request> requests;
-    requests.reserve(kUsers);
-    for (int i = 0; i < kUsers; ++i) requests.push_back(get_request("/users/" + user_id(i)));
-    for (const auto& r : requests) bad += api.handle(r).status != 200 ? 1 : 0;  // warm the cache
-    std::size_t next = 0;
-    CALLGRIND_START_INSTRUMENTATION;
-    for (int i = 0; i < calls; ++i) {
-      tick();
-      bad += api.handle(requests[next]).status != 200 ? 1 : 0;
-      next = (next * 7919 + 1) % requests.size();  // wander over the table
+  Workload work;
+  if (what == "get" || what == "get-token") {
+    for (int i = 0; i < kUsers; ++i) {
+      work.requests.push_back(with_token(get_request("/users/" + user_id(i)), admin_token));
     }
-    CALLGRIND_STOP_INSTRUMENTATION;
+    work.wander = true;
+  } else if (what == "list") {
+    for (int i = 0; i < kAssets; ++i) {
+      tick();
+      auto r = with_token(post_asset_request(user_id(i, "asset-")), owner_token);
+      if (api.handle(r).status != 201) return fail("asset preload failed");
+    }
+    auto r = with_token(get_request("/assets"), owner_token);
+    r.query = "limit=25";
+    work.requests.push_back(std::move(r));
+    work.wander = true;
   } else {
-    // Built before counting: making the request is the client's work, not the server's.
-    std::vector<sbapi::Request> requests;
-    requests.reserve(calls);
-    for (int i = 0; i < calls; ++i) requests.push_back(post_user_request(user_id(i, "post-")));
-    CALLGRIND_START_INSTRUMENTATION;
-    for (const auto& r : requests) {
-      tick();
-      bad += api.handle(r).status != 201 ? 1 : 0;
+    for (int i = 0; i < calls; ++i) {
+      work.requests.push_back(post_user_request(user_id(i, "post-")));
     }
-    CALLGRIND_STOP_INSTRUMENTATION;
+    work.status = 201;
   }
+  int bad = 0;
+  if (work.wander) {  // warm: every item in the cache, the token verified once
+    for (const auto& r : work.requests) bad += api.handle(r).status != work.status ? 1 : 0;
+  }
+  std::size_t next = 0;
+  CALLGRIND_START_INSTRUMENTATION;
+  for (int i = 0; i < calls; ++i) {
+    tick();
+    bad += api.handle(work.requests[next]).status != work.status ? 1 : 0;
+    next = work.wander ? (next * 7919 + 1) % work.requests.size() : next + 1;
+  }
+  CALLGRIND_STOP_INSTRUMENTATION;
   if (bad != 0) return fail(std::to_string(bad) + " requests did not succeed");
   std::printf("%.*s calls %d\n", static_cast<int>(what.size()), what.data(), calls);
   return 0;
@@ -115,8 +176,8 @@ int main(int argc, char** argv) {
   const bool with_metrics = what.ends_with("-metrics");
   if (with_metrics) what.remove_suffix(std::string_view("-metrics").size());
   const int calls = argc == 4 ? std::atoi(argv[3]) : 0;
-  if ((what != "get" && what != "post") || calls <= 0) {
-    std::fprintf(stderr, "usage: sbapi_icount get|post[-metrics] DATA_DIR CALLS\n");
+  if ((what != "get" && what != "post" && what != "get-token" && what != "list") || calls <= 0) {
+    std::fprintf(stderr, "usage: sbapi_icount get|post|get-token|list[-metrics] DATA_DIR CALLS\n");
     return 2;
   }
   try {

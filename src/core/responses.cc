@@ -11,10 +11,14 @@
 namespace sbapi {
 
 Response json_response(int status, const boost::json::value& body) {
+  return json_text_response(status, boost::json::serialize(body));
+}
+
+Response json_text_response(int status, std::string body) {
   Response response;
   response.status = status;
   response.headers.push_back({"content-type", "application/json"});
-  response.body = boost::json::serialize(body);
+  response.body = std::move(body);
   return response;
 }
 

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <expected>
+#include <string>
 #include <string_view>
 
 #include "core/http.h"
@@ -16,6 +17,8 @@
 namespace sbapi {
 
 Response json_response(int status, const boost::json::value& body);
+// A response whose body is JSON text already (stored items as they are).
+Response json_text_response(int status, std::string body);
 Response error_response(int status, std::string_view message);
 Response store_failure_response(const StoreError& error);
 

@@ -119,10 +119,7 @@ Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
   auto text = users_.get_json(user_id);
   if (!text) return store_failure_response(text.error());
   if (!*text) return error_response(404, "User not found");
-  Response response;
-  response.headers.push_back({"content-type", "application/json"});
-  response.body = std::move(**text);
-  return response;
+  return json_text_response(200, std::move(**text));
 }
 
 Response UsersHandlers::update(std::string_view user_id, const Request& request,

@@ -393,6 +393,37 @@ TEST_P(TableContract, ListContinuesAfterAnyPosition) {
   EXPECT_FALSE(page->next);
 }
 
+TEST_P(TableContract, ListJsonIsListAsTextPageForPage) {
+  for (int i = 0; i < 7; ++i) {
+    auto u = user(std::string("j") + std::to_string(i), "j@b.c", kNow + 1000, kNow + i / 2);
+    u["name"] = "R\u00e9my \"Q\" \\ \u2603";  // escapes and non-ASCII as list() has them
+    ASSERT_TRUE(table->put_if_absent(u));
+  }
+  ASSERT_TRUE(table->put_if_absent(user("gone", "j@b.c", kNow + 5, kNow + 9)));
+  clock.set(kNow + 5);  // expired: in neither
+  for (const ListQuery& first : {ListQuery{.index = "all-created-index", .limit = 3},
+                                 ListQuery{.index = "email-created-index", .equals = "j@b.c",
+                                           .limit = 2}}) {
+    ListQuery query = first;
+    int pages = 0;
+    for (;; ++pages) {
+      ASSERT_LT(pages, 10);
+      auto items = table->list(query);
+      auto texts = table->list_json(query);
+      ASSERT_TRUE(items && texts);
+      ASSERT_EQ(texts->items.size(), items->items.size());
+      for (std::size_t i = 0; i < items->items.size(); ++i) {
+        EXPECT_EQ(boost::json::parse(texts->items[i]), boost::json::value(items->items[i]))
+            << texts->items[i];
+      }
+      EXPECT_EQ(texts->next, items->next);
+      if (!items->next) break;
+      query.after = items->next;
+    }
+    EXPECT_EQ(pages, query.index == "all-created-index" ? 2 : 3) << query.index;
+  }
+}
+
 TEST_P(TableContract, NoPageEndsWithAPositionToAnEmptyPage) {
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(table->put_if_absent(user(std::string("m") + std::to_string(i), "x@b.c")));

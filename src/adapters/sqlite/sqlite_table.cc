@@ -460,7 +460,8 @@ StoreResult<bool> SqliteTable::remove(std::string_view key) {
   return result;
 }
 
-StoreResult<ListPage> SqliteTable::list(const ListQuery& query) {
+StoreResult<std::optional<ListPosition>> SqliteTable::list_rows(
+    const ListQuery& query, const std::function<StoreResult<void>(std::string_view)>& row) {
   const auto& indexes = impl_->schema.indexes;
   auto it = std::find_if(indexes.begin(), indexes.end(),
                          [&](const IndexSchema& i) { return i.name == query.index; });
@@ -468,7 +469,7 @@ StoreResult<ListPage> SqliteTable::list(const ListQuery& query) {
   if (query.filter && !is_safe_name(query.filter->attribute)) {
     return std::unexpected(internal("unsafe filter attribute " + query.filter->attribute));
   }
-  if (!it->partition.empty() && query.equals.empty()) return ListPage{};
+  if (!it->partition.empty() && query.equals.empty()) return std::optional<ListPosition>{};
   const std::size_t limit = std::max<std::size_t>(query.limit, 1);
   std::string equals = query.equals;
   if (it->fold_case) {
@@ -498,23 +499,48 @@ StoreResult<ListPage> SqliteTable::list(const ListQuery& query) {
     stmt->bind(7, std::string_view(query.filter->value));
   }
 
-  ListPage page;
+  std::optional<ListPosition> next;
   ListPosition last;
+  std::size_t rows = 0;
   int rc;
   while ((rc = stmt->step()) == SQLITE_ROW) {
-    if (page.items.size() == limit) {  // a visible item beyond the page: the next is not empty
-      page.next = std::move(last);
+    if (rows == limit) {  // a visible item beyond the page: the next is not empty
+      next = std::move(last);
       break;
     }
-    auto item = parse_item(stmt->column_text(1));
-    if (!item) return std::unexpected(item.error());
-    page.items.push_back(std::move(*item));
+    if (auto r = row(stmt->column_text(1)); !r) return std::unexpected(std::move(r.error()));
+    ++rows;
     last.key = stmt->column_text(0);
     last.created = sqlite3_column_int64(stmt->raw(), 2);
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "list"));
+  return next;
+}
+
+StoreResult<ListPage> SqliteTable::list(const ListQuery& query) {
+  ListPage page;
+  auto next = list_rows(query, [&](std::string_view text) -> StoreResult<void> {
+    auto item = parse_item(text);
+    if (!item) return std::unexpected(std::move(item.error()));
+    page.items.push_back(std::move(*item));
+    return {};
+  });
+  if (!next) return std::unexpected(std::move(next.error()));
+  page.next = std::move(*next);
   return page;
 }
+
+StoreResult<ListPageJson> SqliteTable::list_json(const ListQuery& query) {
+  ListPageJson page;
+  auto next = list_rows(query, [&](std::string_view text) -> StoreResult<void> {
+    page.items.emplace_back(text);
+    return {};
+  });
+  if (!next) return std::unexpected(std::move(next.error()));
+  page.next = std::move(*next);
+  return page;
+}
+
 
 StoreResult<Page> SqliteTable::scan(const ScanRequest& request) {
   auto conn = impl_->connection();

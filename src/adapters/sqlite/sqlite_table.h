@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,8 @@ class SqliteTable final : public Table {
   // Strict: every page is one consistent read, filled to `limit` whenever more items exist (no
   // read budget: expired and filtered rows are skipped inside the statement).
   StoreResult<ListPage> list(const ListQuery& query) override;
+  // The stored texts as they are: no parse, no serialize.
+  StoreResult<ListPageJson> list_json(const ListQuery& query) override;
   StoreResult<Page> scan(const ScanRequest& request) override;
 
   // Deletes items whose TTL has passed; returns how many. Run by the background sweeper; a write
@@ -60,6 +63,9 @@ class SqliteTable final : public Table {
  private:
   struct Impl;
   explicit SqliteTable(std::unique_ptr<Impl> impl);
+  // The page's rows in order, each item's stored text given to `row`; returns the page's next.
+  StoreResult<std::optional<ListPosition>> list_rows(
+      const ListQuery& query, const std::function<StoreResult<void>(std::string_view)>& row);
   std::unique_ptr<Impl> impl_;
 };
 
