@@ -22,7 +22,11 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
 }
 
-bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
+// A plain loop: find_first_of("\r\n") calls memchr once per character (3 % of a GET's server
+// CPU under load, perf).
+bool has_line_break(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n'; });
+}
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <limits>
 #include <memory>
@@ -65,6 +66,25 @@ StoreResult<Item> parse_item(std::string_view text) {
   if (ec || !value.is_object())
     return std::unexpected(internal("stored item is not a JSON object"));
   return std::move(value.get_object());
+}
+
+// A listed item's created: a whole number in [0, 2^63), 5.0 as 5 (DynamoDB's N cannot tell them
+// apart); anything else (text, a fraction, negative, null) keeps the item out of the listing.
+std::optional<std::int64_t> whole_created(sqlite3_stmt* stmt, int column) {
+  switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_INTEGER: {
+      const std::int64_t value = sqlite3_column_int64(stmt, column);
+      return value >= 0 ? std::optional(value) : std::nullopt;
+    }
+    case SQLITE_FLOAT: {
+      const double value = sqlite3_column_double(stmt, column);
+      constexpr double kTwoTo63 = 9223372036854775808.0;
+      if (!(value >= 0 && value < kTwoTo63) || value != std::floor(value)) return std::nullopt;
+      return static_cast<std::int64_t>(value);
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -281,7 +301,10 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
     if (!index.partition.empty()) {
       const std::string raw = "json_extract(item, " + json_path(index.partition) + ")";
       partition = index.fold_case ? "lower(" + raw + ")" : raw;  // ASCII only, as documented
-      match = partition + " = ?5 AND typeof(" + raw + ") = 'text' AND ";
+      // ?5 is bound as text, and SQL never finds a number equal to a text: only a folded value
+      // (lower() turns 5 into '5') needs its type checked. A term less to evaluate per row.
+      match = index.fold_case ? partition + " = ?5 AND typeof(" + raw + ") = 'text' AND "
+                              : partition + " = ?5 AND ";
     }
     // Expression indexes in the listing's order (SQLite walks them backwards for DESC).
     ddl += "CREATE INDEX IF NOT EXISTS " + sql_identifier(schema.name + "." + index.name) + " ON " +
@@ -312,15 +335,15 @@ std::expected<std::unique_ptr<SqliteTable>, StoreError> SqliteTable::open(Sqlite
       "SELECT pk, item FROM " + table + " WHERE " + visible + " AND pk > ?2 ORDER BY pk LIMIT ?3";
   // ?2/?3: the position to continue after ((created, pk) row values compare like the order;
   // SQLite 3.40 searches an expression index by the plain `created <= ?2` only, 30× faster);
-  // ?4: the limit; ?5: the partition value; ?6/?7: an optional filter's JSON path and value.
-  // A whole created (5.0 too: DynamoDB's N cannot tell it from 5) in [0, 2^63).
+  // ?5: the partition value; ?6/?7: an optional filter's JSON path and value. No LIMIT: the
+  // caller reads rows until its page is full, skipping those whose created is not a whole number
+  // in [0, 2^63) (whole_created: checked on the value returned, where SQL would evaluate
+  // json_extract four more times a row; SQLite walks the index lazily either way).
   for (const auto& match : partitions) {
-    impl->list_sql.push_back(
-        "SELECT pk, item, " + created + " FROM " + table + " WHERE " + match + "typeof(" + created +
-        ") IN ('integer', 'real') AND " + created + " = CAST(" + created + " AS INTEGER) AND " +
-        created + " >= 0 AND " + created + " <= ?2 AND (" + created + ", pk) < (?2, ?3) AND " +
-        visible + " AND (?6 IS NULL OR json_extract(item, ?6) = ?7) ORDER BY " + created +
-        " DESC, pk DESC LIMIT ?4");
+    impl->list_sql.push_back("SELECT pk, item, " + created + " FROM " + table + " WHERE " + match +
+                             created + " <= ?2 AND (" + created + ", pk) < (?2, ?3) AND " +
+                             visible + " AND (?6 IS NULL OR json_extract(item, ?6) = ?7) ORDER BY " +
+                             created + " DESC, pk DESC");
   }
   impl->sweep_sql = "DELETE FROM " + table + " WHERE expires_at <= ?1";
   return std::unique_ptr<SqliteTable>(new SqliteTable(std::move(impl)));
@@ -490,7 +513,6 @@ StoreResult<std::optional<ListPosition>> SqliteTable::list_rows(
     stmt->bind(2, std::numeric_limits<std::int64_t>::max());
     stmt->bind(3, std::string_view());
   }
-  stmt->bind(4, static_cast<std::int64_t>(limit + 1));  // one beyond the page: is there more?
   if (!it->partition.empty()) stmt->bind(5, std::string_view(equals));
   std::string filter_path;
   if (query.filter) {
@@ -504,6 +526,8 @@ StoreResult<std::optional<ListPosition>> SqliteTable::list_rows(
   std::size_t rows = 0;
   int rc;
   while ((rc = stmt->step()) == SQLITE_ROW) {
+    const auto created = whole_created(stmt->raw(), 2);
+    if (!created) continue;  // not in the index's order, as on DynamoDB
     if (rows == limit) {  // a visible item beyond the page: the next is not empty
       next = std::move(last);
       break;
@@ -511,7 +535,7 @@ StoreResult<std::optional<ListPosition>> SqliteTable::list_rows(
     if (auto r = row(stmt->column_text(1)); !r) return std::unexpected(std::move(r.error()));
     ++rows;
     last.key = stmt->column_text(0);
-    last.created = sqlite3_column_int64(stmt->raw(), 2);
+    last.created = *created;
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "list"));
   return next;
