@@ -1,8 +1,9 @@
 // SQLite adapter of the `Table` port.
 //
 // One database file in WAL mode holds every table. Each logical table is one SQL table: the key
-// column, the item as JSON text, and the TTL as a generated column; each secondary index is an
-// SQL expression index in the listing's order: (partition value, created, key).
+// column, the item as JSON text, and the TTL and created attributes as stored generated columns;
+// each secondary index is an SQL index in the listing's order: (partition value, created, key).
+// A table of an earlier version's layout is rebuilt in this one when it is opened.
 //
 // Reads (`get`, `list`, `scan`) are single statements on pooled connections (one per concurrent
 // caller, each with its prepared statements); WAL lets them run beside the writer, and they see

@@ -247,6 +247,58 @@ TEST_F(SqliteTableTest, OpeningDropsTheIndexesTheSchemaNoLongerHas) {
                                              "users.ttl"}));
 }
 
+TEST(SqliteTableLayout, ATableOfTheEarlierLayoutIsRebuiltWithItsItems) {
+  // As the versions before issue 17 made it: expires_at VIRTUAL, expression indexes, no
+  // created_at; one of the seed's generated columns too.
+  TempDir dir;
+  FixedClock clock{kNow};
+  auto db = std::move(*SqliteDatabase::open(dir.path()));
+  ASSERT_TRUE(db->impl().writes.run([](sqlite::Connection& conn) {
+    return conn.exec(
+        "CREATE TABLE users (pk TEXT PRIMARY KEY NOT NULL, item TEXT NOT NULL, expires_at "
+        "INTEGER GENERATED ALWAYS AS (json_extract(item, '$.\"ttl\"')) VIRTUAL, ix0 GENERATED "
+        "ALWAYS AS (json_extract(item, '$.email')) VIRTUAL) WITHOUT ROWID;"
+        "CREATE INDEX \"users.ttl\" ON users (expires_at);"
+        "CREATE INDEX \"users.all-created-index\" ON users "
+        "(json_extract(item, '$.\"createdAt\"'), pk);"
+        "INSERT INTO users (pk, item) VALUES "
+        "('a', '{\"userId\":\"a\",\"email\":\"A@b.c\",\"createdAt\":1700000001,\"ttl\":1700001000}'),"
+        "('b', '{\"userId\":\"b\",\"email\":\"a@b.c\",\"createdAt\":1700000002.0,\"ttl\":1700001000}'),"
+        "('old', '{\"userId\":\"old\",\"email\":\"a@b.c\",\"createdAt\":1,\"ttl\":1}'),"
+        "('odd', '{\"userId\":\"odd\",\"email\":5,\"createdAt\":1.5}');");
+  }));
+  auto table = SqliteTable::open(*db, users_schema(), clock);
+  ASSERT_TRUE(table) << table.error().detail;
+
+  std::vector<std::string> columns;
+  ASSERT_TRUE(
+      db->impl().writes.run([&](sqlite::Connection& conn) -> std::expected<void, StoreError> {
+        auto stmt = conn.prepare("SELECT name FROM pragma_table_xinfo('users') ORDER BY cid");
+        if (!stmt) return std::unexpected(stmt.error());
+        while (stmt->step() == SQLITE_ROW) columns.emplace_back(stmt->column_text(0));
+        return {};
+      }));
+  EXPECT_EQ(columns, (std::vector<std::string>{"pk", "item", "expires_at", "created_at"}));
+  // Every item kept, byte for byte; expiry and the listings as before.
+  auto scanned = (*table)->scan({.limit = 10, .cursor = std::nullopt});
+  ASSERT_TRUE(scanned);
+  EXPECT_EQ(scanned->items.size(), 3u);  // "old" has expired
+  EXPECT_EQ(**(*table)->get_json("a"),
+            R"({"userId":"a","email":"A@b.c","createdAt":1700000001,"ttl":1700001000})");
+  auto all = (*table)->list({.index = "all-created-index"});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(keys_of(*all), (std::vector<std::string>{"b", "a"}));
+  auto by_email = (*table)->list({.index = "email-created-index", .equals = "a@b.c"});
+  ASSERT_TRUE(by_email);
+  EXPECT_EQ(keys_of(*by_email), (std::vector<std::string>{"b", "a"}));
+  EXPECT_TRUE((*table)->list({.index = "email-created-index", .equals = "5"})->items.empty());
+  // Opening again finds the current layout: nothing to do, nothing lost.
+  table->reset();
+  auto again = SqliteTable::open(*db, users_schema(), clock);
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->scan({.limit = 10, .cursor = std::nullopt})->items.size(), 3u);
+}
+
 TEST_F(SqliteTableTest, ScanPagesThroughEverything) {
   for (int i = 0; i < 7; ++i)
     ASSERT_TRUE(table->put_if_absent(user("s" + std::to_string(i), "a@b.c")));
