@@ -409,9 +409,14 @@ class TlsProxy:
     """A TLS front for a plain-HTTP peer (127.0.0.1): terminates TLS with `cert`/`key` on a port
     of its own and pumps the bytes to `target` (host, port). Counts the handshakes it completed."""
 
-    def __init__(self, cert, key, target):
+    def __init__(self, cert, key, target, tls_version=None, ciphers=None):
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
+        if tls_version is not None:  # this version only
+            self.context.minimum_version = self.context.maximum_version = tls_version
+        if ciphers is not None:  # TLS 1.2's suites
+            self.context.set_ciphers(ciphers)
+        self.versions = set()  # (protocol, cipher) of each completed handshake
         self.target = target
         self.handshakes = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -433,6 +438,7 @@ class TlsProxy:
             conn.close()  # e.g. a client that does not trust the certificate
             return
         self.handshakes += 1
+        self.versions.add((tls.version(), tls.cipher()[0]))
         upstream = socket.create_connection(self.target)
 
         def pump(src, dst):
@@ -755,48 +761,64 @@ class PackageTest(unittest.TestCase):
 
     def test_https_endpoint(self):
         """DynamoDB over TLS (the bootstrap's own OpenSSL and libcurl, as on AWS), trusting only
-        the CA in AWS_CA_BUNDLE: the request works through a TLS front of moto, and fails when the
-        bundle does not hold the server's certificate's issuer (500: a configuration fault, not
-        retried; nothing stored; the log says why)."""
+        the CA in AWS_CA_BUNDLE: the request works through a TLS front of moto (TLS 1.3 with a
+        P-256 certificate; TLS 1.2 with a 2048-bit RSA one and each suite AWS endpoints offer),
+        and fails when the bundle does not hold the server's certificate's issuer (500: a
+        configuration fault, not retried; nothing stored; the log says why)."""
         openssl = shutil.which("openssl")
         if openssl is None:
             self.skipTest("needs the openssl program on PATH")
         certs = os.path.join(self.workdir, "tls")
         os.makedirs(certs, exist_ok=True)
-        cert, key = os.path.join(certs, "cert.pem"), os.path.join(certs, "key.pem")
-        subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
-                       check=True, capture_output=True, timeout=60)
-        # Inside the bootstrap's empty root: /tmp is the only place besides the task.
-        shutil.copy(cert, os.path.join(self.root, "tmp", "sbapi-test-ca.pem"))
         host, port = self.aws_env["AWS_ENDPOINT_URL_DYNAMODB"].split("//")[1].split(":")
-        proxy = TlsProxy(cert, key, (host, int(port)))
-        self.addCleanup(proxy.close)
-        endpoint = "https://127.0.0.1:%d" % proxy.port
-        uid = "tls-" + uuid.uuid4().hex[:10]
 
-        run = self.start("users", AWS_ENDPOINT_URL_DYNAMODB=endpoint,
-                         AWS_CA_BUNDLE="/tmp/sbapi-test-ca.pem")
-        status, _, body = run.api_call(api_v1_event("POST", "/users", {
-            "userId": uid, "email": "tls@example.com"}))
-        self.assertEqual(status, 201, "%s; output:\n%s" % (body, run.output()[-3000:]))
-        status, _, body = run.api_call(api_v1_event("GET", "/users/" + uid))
-        self.assertEqual((status, body["userId"]), (200, uid))
-        self.assertGreaterEqual(proxy.handshakes, 1)
-        run.stop()
+        def certificate(name, key_args):
+            cert, key = os.path.join(certs, name + ".pem"), os.path.join(certs, name + ".key")
+            subprocess.run([openssl, "req", "-x509", "-newkey"] + key_args + [
+                "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                check=True, capture_output=True, timeout=60)
+            # Inside the bootstrap's empty root: /tmp is the only place besides the task.
+            shutil.copy(cert, os.path.join(self.root, "tmp", name + ".pem"))
+            return cert, key
+
+        def round_trip(proxy, ca):
+            uid = "tls-" + uuid.uuid4().hex[:10]
+            run = self.start("users", AWS_ENDPOINT_URL_DYNAMODB="https://127.0.0.1:%d" % proxy.port,
+                             AWS_CA_BUNDLE="/tmp/%s.pem" % ca)
+            status, _, body = run.api_call(api_v1_event("POST", "/users", {
+                "userId": uid, "email": "tls@example.com"}))
+            self.assertEqual(status, 201, "%s; output:\n%s" % (body, run.output()[-3000:]))
+            status, _, body = run.api_call(api_v1_event("GET", "/users/" + uid))
+            self.assertEqual((status, body["userId"]), (200, uid))
+            run.stop()
+
+        ec = certificate("ec", ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        rsa = certificate("rsa", ["rsa:2048"])
+        proxy = TlsProxy(*ec, (host, int(port)), ssl.TLSVersion.TLSv1_3)
+        self.addCleanup(proxy.close)
+        round_trip(proxy, "ec")
+        self.assertEqual({v for v, _ in proxy.versions}, {"TLSv1.3"})
+        for suite in ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                      "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-RSA-AES128-SHA"):
+            with self.subTest(suite=suite):
+                tls12 = TlsProxy(*rsa, (host, int(port)), ssl.TLSVersion.TLSv1_2, suite)
+                self.addCleanup(tls12.close)
+                round_trip(tls12, "rsa")
+                self.assertEqual(tls12.versions, {("TLSv1.2", suite)})
 
         # The system's CAs (none in the empty root) do not vouch for this certificate.
         handshakes = proxy.handshakes
-        run = self.start("users", AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+        uid = "tls-" + uuid.uuid4().hex[:10]
+        run = self.start("users", AWS_ENDPOINT_URL_DYNAMODB="https://127.0.0.1:%d" % proxy.port)
         status, _, body = run.api_call(api_v1_event("POST", "/users", {
-            "userId": uid + "-x", "email": "tls@example.com"}))
+            "userId": uid, "email": "tls@example.com"}))
         self.assertEqual(status, 500, body)
         self.assertEqual(proxy.handshakes, handshakes, "a handshake it should have refused")
         run.stop()
         self.assertIn("certificate", run.output())
         run = self.start("users")  # straight to moto: the refused user was never stored
-        status, _, _ = run.api_call(api_v1_event("GET", "/users/" + uid + "-x"))
+        status, _, _ = run.api_call(api_v1_event("GET", "/users/" + uid))
         self.assertEqual(status, 404)
         run.stop()
 
