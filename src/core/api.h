@@ -66,6 +66,9 @@ struct RequestContext {
   // The X-Ray trace header the transport was given (Lambda: Lambda-Runtime-Trace-Id, else the
   // event's X-Amzn-Trace-Id); the request's trace when it has no valid `traceparent`.
   std::string amzn_trace_id = {};
+  // handle_async: where an asynchronous handler finishes once its storage completed (router.h);
+  // empty: on the storage's thread.
+  Resume resume = {};
 };
 
 class Api {

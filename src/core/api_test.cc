@@ -6,10 +6,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "adapters/sqlite/sqlite_database.h"
 #include "adapters/sqlite/sqlite_table.h"
@@ -209,6 +213,42 @@ TEST_F(ApiTest, AnAsynchronousCreateAnswersOnceWithTheUsualHeadersAndLogLine) {
   EXPECT_EQ(log.lines[0].status, 201);
   EXPECT_EQ(log.lines[0].request_id, *response.header("x-request-id"));
   EXPECT_EQ(call("GET", "/users/async-1").status, 200);  // stored
+}
+
+TEST_F(ApiTest, AnAsynchronousAnswerIsMadeWhereTheTransportResumesIt) {
+  // The transport's loop stands in as a queue this thread runs: the storage's thread only hands
+  // the rest of the request over; the response and its log line are made here.
+  std::mutex mutex;
+  std::condition_variable handed_over;
+  std::vector<std::function<void()>> loop;
+  RequestContext context;
+  context.resume = [&](std::function<void()> rest) {
+    std::lock_guard lock(mutex);
+    loop.push_back(std::move(rest));
+    handed_over.notify_one();
+  };
+  Request r;
+  r.method = "POST";
+  r.path = "/users";
+  r.body = R"({"userId":"async-2","email":"a@example.com"})";
+  std::optional<Response> answer;
+  std::thread::id answered_on;
+  api->handle_async(r, context, [&](Response response) {
+    answered_on = std::this_thread::get_id();
+    answer = std::move(response);
+  });
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(handed_over.wait_for(lock, std::chrono::seconds(10), [&] { return !loop.empty(); }));
+  EXPECT_FALSE(answer) << "answered on the storage's thread";
+  EXPECT_TRUE(log.lines.empty());
+  auto rest = std::move(loop.front());
+  lock.unlock();
+  rest();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 201) << answer->body;
+  EXPECT_EQ(answered_on, std::this_thread::get_id());
+  ASSERT_EQ(log.lines.size(), 1u);
+  EXPECT_EQ(log.lines[0].status, 201);
 }
 
 TEST_F(ApiTest, AnAsynchronousRouteRefusingTheRequestAnswersAtOnce) {

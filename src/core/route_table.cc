@@ -40,8 +40,9 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        };
      },
      [](const RouteTargets& t) -> AsyncHandler {
-       return [u = t.users](const Request& r, const PathParams&, const Caller& c, Respond respond) {
-         u->create_async(r, c, std::move(respond));
+       return [u = t.users](const Request& r, const PathParams&, const Caller& c,
+                            const Resume& resume, Respond respond) {
+         u->create_async(r, c, resume, std::move(respond));
        };
      }},
     {"GET", "/users/{id}", "getUser", G::kUsers, S::kEverywhere, false, "Read a user",

@@ -34,7 +34,12 @@ class PathParams {
 using Handler = std::function<Response(const Request&, const PathParams&, const Caller&)>;
 // A handler that may answer later, on another thread: it calls `respond` exactly once.
 using Respond = std::function<void(Response)>;
-using AsyncHandler = std::function<void(const Request&, const PathParams&, const Caller&, Respond)>;
+// Where the rest of an asynchronous request runs once its storage has completed: the transport's
+// event loop, so that the storage's writer thread (SQLite's one committer) only writes; when
+// empty, right there on the storage's thread.
+using Resume = std::function<void(std::function<void()>)>;
+using AsyncHandler =
+    std::function<void(const Request&, const PathParams&, const Caller&, const Resume&, Respond)>;
 
 struct Route {
   std::string method;

@@ -136,8 +136,9 @@ class Table {
   // returns (so it waits after all); an adapter whose writes complete on their own (SQLite's
   // group commit) overrides it. `done` must be short: it may run on the adapter's thread.
   using PutDone = std::function<void(StoreResult<PutResult>)>;
-  // By value: an override keeps `done` until its write completes.
-  virtual void put_if_absent_async(const Item& item,
+  // Both by value: an override keeps them until its write completes, and moves the item into
+  // the result (no copy between the handler, the write and the answer).
+  virtual void put_if_absent_async(Item item,  // NOLINT(performance-unnecessary-value-param)
                                    PutDone done) {  // NOLINT(performance-unnecessary-value-param)
     done(put_if_absent(item));
   }

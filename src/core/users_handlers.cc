@@ -59,12 +59,19 @@ Response UsersHandlers::create(const Request& request, const Caller& caller) {
   return create_response(users_.put_if_absent(*user));
 }
 
-void UsersHandlers::create_async(const Request& request, const Caller& caller, Respond respond) {
+void UsersHandlers::create_async(const Request& request, const Caller& caller,
+                                 const Resume& resume, Respond respond) {
   auto user = new_user(request, caller);
   if (!user) return respond(std::move(user.error()));
-  users_.put_if_absent_async(*user, [respond = std::move(respond)](StoreResult<PutResult> put) {
-    respond(create_response(std::move(put)));
-  });
+  users_.put_if_absent_async(
+      std::move(*user),
+      [resume, respond = std::move(respond)](StoreResult<PutResult> put) mutable {
+        auto answer = [respond = std::move(respond), put = std::move(put)]() mutable {
+          respond(create_response(std::move(put)));
+        };
+        if (resume) return resume(std::move(answer));
+        answer();
+      });
 }
 
 std::expected<Item, Response> UsersHandlers::new_user(const Request& request,
@@ -94,6 +101,7 @@ std::expected<Item, Response> UsersHandlers::new_user(const Request& request,
 
   const std::int64_t now = clock_.now_seconds();
   object user;
+  user.reserve(kEditableFields.size() + 3);  // + userId, createdAt, ttl: no rehash on the way
   user["userId"] = *user_id;
   for (std::string_view name : kEditableFields) {
     if (const auto* value = body->if_contains(name)) user[name] = *value;

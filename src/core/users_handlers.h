@@ -38,7 +38,9 @@ class UsersHandlers {
 
   Response create(const Request& request, const Caller& caller);
   // create for a caller that must not wait for the write (Table::put_if_absent_async).
-  void create_async(const Request& request, const Caller& caller, Respond respond);
+  // The answer is made where `resume` says (router.h), not on the storage's thread.
+  void create_async(const Request& request, const Caller& caller, const Resume& resume,
+                    Respond respond);
   Response get(std::string_view user_id, const Caller& caller);
   Response update(std::string_view user_id, const Request& request, const Caller& caller);
   Response remove(std::string_view user_id, const Caller& caller);

@@ -2,11 +2,13 @@
 // (on the loop, on the blocking pool, or asynchronously; see http_server.h), and its Response is
 // written as is. Every answer on an API path, a refused one included, is the Api's.
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include <exception>
+#include <functional>
 
 #include "core/access_log.h"
 #include "server/connection.h"
@@ -74,9 +76,10 @@ void Connection::on_request(error_code ec) {
   request.body = std::move(message.body());
   Router::Match match = server_.api().route(request);  // the only time it is routed
   if (server_.options().async_api && !is_read(request.method) && match.async_handler != nullptr) {
-    // The Api answers from its storage's thread once the write is committed; until then the
-    // loop serves other connections, and counts this as work in progress (a graceful stop
-    // waits for it). An answer given at once (a 400) is written at once.
+    // The Api answers once the write is committed, its answer made back on this loop (the
+    // storage's writer thread only writes: `resume`); until then the loop serves other
+    // connections, and counts this as work in progress (a graceful stop waits for it). An answer
+    // given at once (a 400) is written at once.
     auto done = [self = shared_from_this(), loop = tracked_loop(), version, keep_alive,
                  head](Response response) mutable {
       asio::dispatch(loop, [self = std::move(self), response = std::move(response), version,
@@ -84,8 +87,12 @@ void Connection::on_request(error_code ec) {
         self->respond(std::move(response), version, keep_alive, head);
       });
     };
+    RequestContext context;
+    context.resume = [loop = tracked_loop()](std::function<void()> rest) {
+      asio::post(loop, std::move(rest));
+    };
     try {
-      server_.api().handle_async(request, match, {}, std::move(done));
+      server_.api().handle_async(request, match, context, std::move(done));
     } catch (const std::exception& e) {
       // As in call_api; the Api answers at most once, so this cannot answer twice.
       log_event("error", "unhandled exception in request", {{"detail", e.what()}});

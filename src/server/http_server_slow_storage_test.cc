@@ -52,9 +52,11 @@ class GatedTable final : public Table {
     --waiting_;
     return inner_.put_if_absent(item);
   }
-  void put_if_absent_async(const Item& item, PutDone done) override {
-    if (!async_) return Table::put_if_absent_async(item, std::move(done));
-    workers_.emplace_back([this, item, done = std::move(done)] { done(put_if_absent(item)); });
+  void put_if_absent_async(Item item, PutDone done) override {
+    if (!async_) return Table::put_if_absent_async(std::move(item), std::move(done));
+    workers_.emplace_back([this, item = std::move(item), done = std::move(done)] {
+      done(put_if_absent(item));
+    });
   }
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override {

@@ -177,10 +177,10 @@ struct SqliteTable::Impl {
     return std::string_view(key->get_string());
   }
 
-  // put_if_absent's statements, run in a batch of the write queue (under the write lock).
-  StoreResult<PutResult> insert_or_read(Connection& conn, std::string_view key,
-                                        const std::string& text, const Item& item,
-                                        std::int64_t now) {
+  // put_if_absent's statements, run in a batch of the write queue (under the write lock): the
+  // item already stored under the key, or nullopt when `text` was stored.
+  StoreResult<std::optional<Item>> insert_or_read(Connection& conn, std::string_view key,
+                                                  const std::string& text, std::int64_t now) {
     {
       auto stmt = conn.prepare(insert_sql);
       if (!stmt) return std::unexpected(stmt.error());
@@ -189,7 +189,7 @@ struct SqliteTable::Impl {
       stmt->bind(3, text);
       int rc = stmt->step();
       if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "put_if_absent"));
-      if (conn.changes() == 1) return PutResult{true, item};
+      if (conn.changes() == 1) return std::optional<Item>();
     }
     // A visible item holds the key. The batch holds the write lock, so it is still there (an
     // earlier write of the same batch included).
@@ -202,13 +202,11 @@ struct SqliteTable::Impl {
     if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "put_if_absent read"));
     auto existing = parse_item(stmt->column_text(0));
     if (!existing) return std::unexpected(existing.error());
-    return PutResult{false, std::move(*existing)};
+    return std::optional<Item>(std::move(*existing));
   }
 
   // After a put's batch: the cache learns the stored item (or forgets the key).
-  void end_put(std::string_view key, const StoreResult<PutResult>& result, const std::string& text,
-               const Item& item) {
-    const bool stored = result && result->created;
+  void end_put(std::string_view key, bool stored, const std::string& text, const Item& item) {
     cache.end_write(key, stored ? &text : nullptr, expiry_of(item));
   }
 
@@ -416,25 +414,31 @@ StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
   const std::string text = boost::json::serialize(item);
   const std::int64_t now = impl_->clock.now_seconds();
   impl_->cache.begin_write(*key);
-  auto result = impl_->writes().write(
-      [&](Connection& conn) { return impl_->insert_or_read(conn, *key, text, item, now); });
-  impl_->end_put(*key, result, text, item);
+  auto existing = impl_->writes().write(
+      [&](Connection& conn) { return impl_->insert_or_read(conn, *key, text, now); });
+  StoreResult<PutResult> result =
+      !existing ? StoreResult<PutResult>(std::unexpected(std::move(existing.error())))
+      : *existing ? PutResult{false, std::move(**existing)}
+                  : PutResult{true, item};
+  impl_->end_put(*key, result && result->created, text, item);
   return result;
 }
 
-void SqliteTable::put_if_absent_async(const Item& item, PutDone done) {
+void SqliteTable::put_if_absent_async(Item item, PutDone done) {
   auto key = impl_->key_of(item);
   if (!key) return done(std::unexpected(key.error()));
-  // What the write and its completion need outlives this call: the queue runs them later.
+  // What the write and its completion need outlives this call: the queue runs them later. The
+  // item is moved along, never copied: into the result when it is the one stored.
   struct Put {
     std::string key;
     std::string text;
     Item item;
     std::int64_t now = 0;
-    std::optional<PutResult> result;
+    std::optional<Item> existing;
   };
-  auto put = std::make_shared<Put>(
-      Put{std::string(*key), boost::json::serialize(item), item, impl_->clock.now_seconds(), {}});
+  std::string text = boost::json::serialize(item);
+  auto put = std::make_shared<Put>(Put{std::string(*key), std::move(text), std::move(item),
+                                       impl_->clock.now_seconds(), std::nullopt});
   impl_->cache.begin_write(put->key);
   Impl* impl = impl_.get();
   {
@@ -443,15 +447,18 @@ void SqliteTable::put_if_absent_async(const Item& item, PutDone done) {
   }
   impl->writes().submit(
       [impl, put](Connection& conn) -> std::expected<void, StoreError> {
-        auto result = impl->insert_or_read(conn, put->key, put->text, put->item, put->now);
-        if (!result) return std::unexpected(std::move(result.error()));
-        put->result = std::move(*result);
+        auto existing = impl->insert_or_read(conn, put->key, put->text, put->now);
+        if (!existing) return std::unexpected(std::move(existing.error()));
+        put->existing = std::move(*existing);
         return {};
       },
       [impl, put, done = std::move(done)](std::expected<void, StoreError> committed) {
-        StoreResult<PutResult> result = committed ? StoreResult<PutResult>(std::move(*put->result))
-                                                  : std::unexpected(std::move(committed.error()));
-        impl->end_put(put->key, result, put->text, put->item);
+        const bool created = committed && !put->existing;
+        impl->end_put(put->key, created, put->text, put->item);
+        StoreResult<PutResult> result =
+            !committed ? StoreResult<PutResult>(std::unexpected(std::move(committed.error())))
+            : created  ? PutResult{true, std::move(put->item)}
+                       : PutResult{false, std::move(*put->existing)};
         done(std::move(result));
         std::lock_guard lock(impl->async_mutex);
         if (--impl->async_pending == 0) impl->async_done.notify_all();

@@ -46,7 +46,7 @@ class SqliteTable final : public Table {
   StoreResult<std::optional<std::string>> get_json(std::string_view key) override;
   StoreResult<PutResult> put_if_absent(const Item& item) override;
   // Completes on the write queue's thread once the batch is committed (write_queue.h, submit).
-  void put_if_absent_async(const Item& item, PutDone done) override;
+  void put_if_absent_async(Item item, PutDone done) override;
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override;
   StoreResult<bool> remove(std::string_view key) override;
