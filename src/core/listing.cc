@@ -65,15 +65,10 @@ Response list_page(Table& table, PageTokens& tokens, ListQuery query, std::strin
     if (!token) return store_failure_response(token.error());
     next = boost::json::serialize(boost::json::string_view(*token));
   }
-  std::size_t size = 32 + next.size();
-  for (const auto& item : page->items) size += item.size() + 1;
   std::string body;
-  body.reserve(size);
+  body.reserve(32 + page->items.size() + next.size());
   body += R"({"items":[)";
-  for (std::size_t i = 0; i < page->items.size(); ++i) {
-    if (i != 0) body += ',';
-    body += page->items[i];
-  }
+  body += page->items;
   body += R"(],"nextToken":)";
   body += next;
   body += '}';

@@ -596,8 +596,10 @@ StoreResult<ListPage> SqliteTable::list(const ListQuery& query) {
 
 StoreResult<ListPageJson> SqliteTable::list_json(const ListQuery& query) {
   ListPageJson page;
+  page.items.reserve(query.limit * 256);  // a user or an asset is ~150–250 bytes
   auto next = list_rows(query, [&](std::string_view text) -> StoreResult<void> {
-    page.items.emplace_back(text);
+    if (page.count++ != 0) page.items += ',';
+    page.items += text;
     return {};
   });
   if (!next) return std::unexpected(std::move(next.error()));
