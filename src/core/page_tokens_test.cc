@@ -1,6 +1,8 @@
 #include "core/page_tokens.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <string>
 
@@ -36,6 +38,30 @@ TEST(PageTokensTest, ExtremeCreatedValuesAndAnEmptyKeyRoundTrip) {
     const auto token = tokens.encode("b", p);
     ASSERT_TRUE(token);
     EXPECT_EQ(tokens.decode("b", *token).value(), p);
+  }
+}
+
+TEST(PageTokensTest, TheTagIsHmacSha256OfTheBindingAZeroByteAndTheBody) {
+  // Against OpenSSL's one-shot HMAC(), with two secrets taking turns on one thread (the MAC
+  // context is kept per thread and keyed again when the secret changes).
+  const std::string binding = "listAssets\nowner-created-index\nalice\n\nuser:alice";
+  for (const std::string& secret : {kSecret, std::string(48, 'u'), kSecret}) {
+    PageTokens tokens(fixed(secret));
+    const auto token = tokens.encode(binding, kPosition);
+    ASSERT_TRUE(token);
+    const auto bytes = base64url_decode(*token);
+    ASSERT_TRUE(bytes);
+    ASSERT_GT(bytes->size(), 32u);
+    const std::string body = bytes->substr(0, bytes->size() - 32);
+    const std::string message = binding + std::string(1, '\0') + body;
+    unsigned char expected[32];
+    unsigned int length = 0;
+    ASSERT_NE(HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+                   reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                   expected, &length),
+              nullptr);
+    EXPECT_EQ(bytes->substr(bytes->size() - 32),
+              std::string(reinterpret_cast<const char*>(expected), length));
   }
 }
 
