@@ -186,7 +186,9 @@ TEST_F(ApiTest, OnlyTheAsynchronousRoutesSaySo) {
   };
   EXPECT_TRUE(is_async("POST", "/users"));
   EXPECT_FALSE(is_async("GET", "/users/u1"));
-  EXPECT_FALSE(is_async("PUT", "/users/u1"));
+  EXPECT_TRUE(is_async("PUT", "/users/u1"));
+  EXPECT_TRUE(is_async("DELETE", "/users/u1"));
+  EXPECT_FALSE(is_async("GET", "/users"));
   EXPECT_FALSE(is_async("POST", "/nope"));
 }
 

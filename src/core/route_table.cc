@@ -57,11 +57,23 @@ constexpr auto kRoutes = std::to_array<RouteSpec>({
        return [u = t.users](const Request& r, const PathParams& p, const Caller& c) {
          return u->update(p.get("id"), r, c);
        };
+     },
+     [](const RouteTargets& t) -> AsyncHandler {
+       return [u = t.users](const Request& r, const PathParams& p, const Caller& c,
+                            const Resume& resume, Respond respond) {
+         u->update_async(p.get("id"), r, c, resume, std::move(respond));
+       };
      }},
     {"DELETE", "/users/{id}", "deleteUser", G::kUsers, S::kEverywhere, false, "Delete a user",
      [](const RouteTargets& t) -> Handler {
        return [u = t.users](const Request&, const PathParams& p, const Caller& c) {
          return u->remove(p.get("id"), c);
+       };
+     },
+     [](const RouteTargets& t) -> AsyncHandler {
+       return [u = t.users](const Request&, const PathParams& p, const Caller& c,
+                            const Resume& resume, Respond respond) {
+         u->remove_async(p.get("id"), c, resume, std::move(respond));
        };
      }},
 

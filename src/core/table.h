@@ -153,6 +153,21 @@ class Table {
   // Deletes the item; true if a (visible) item was deleted.
   virtual StoreResult<bool> remove(std::string_view key) = 0;
 
+  // update_if_exists and remove for a caller that must not wait, as put_if_absent_async: `done`
+  // gets the same result exactly once, maybe later and on the adapter's thread; the defaults
+  // complete before they return.
+  using UpdateDone = std::function<void(StoreResult<std::optional<Item>>)>;
+  using RemoveDone = std::function<void(StoreResult<bool>)>;
+  virtual void update_if_exists_async(std::string key,  // NOLINT(performance-unnecessary-value-param)
+                                      ItemUpdate update,  // NOLINT(performance-unnecessary-value-param)
+                                      UpdateDone done) {  // NOLINT(performance-unnecessary-value-param)
+    done(update_if_exists(key, update));
+  }
+  virtual void remove_async(std::string key,  // NOLINT(performance-unnecessary-value-param)
+                            RemoveDone done) {  // NOLINT(performance-unnecessary-value-param)
+    done(remove(key));
+  }
+
   // A page of an index, in its order (IndexSchema). Expired items never appear, and a page
   // filtered so still fills up to `limit` while the read budget lasts. An unknown index is an
   // internal error.

@@ -1,6 +1,8 @@
 #include "core/users_handlers.h"
 
 #include <array>
+#include <functional>
+#include <string>
 
 #include "core/responses.h"
 #include "core/schemas.h"
@@ -14,6 +16,12 @@ using boost::json::object;
 constexpr std::array<std::string_view, 4> kServerOwnedFields = {"userId", "createdAt", "ttl",
                                                                 "updatedAt"};
 constexpr std::array<std::string_view, 3> kEditableFields = {"email", "name", "department"};
+
+// The rest of an asynchronous request, where `resume` puts it (router.h), else right here.
+void resume_or_run(const Resume& resume, std::function<void()> rest) {
+  if (resume) return resume(std::move(rest));
+  rest();
+}
 
 bool contains(auto const& list, std::string_view name) {
   return std::find(list.begin(), list.end(), name) != list.end();
@@ -66,11 +74,9 @@ void UsersHandlers::create_async(const Request& request, const Caller& caller,
   users_.put_if_absent_async(
       std::move(*user),
       [resume, respond = std::move(respond)](StoreResult<PutResult> put) mutable {
-        auto answer = [respond = std::move(respond), put = std::move(put)]() mutable {
+        resume_or_run(resume, [respond = std::move(respond), put = std::move(put)]() mutable {
           respond(create_response(std::move(put)));
-        };
-        if (resume) return resume(std::move(answer));
-        answer();
+        });
       });
 }
 
@@ -132,36 +138,81 @@ Response UsersHandlers::get(std::string_view user_id, const Caller& caller) {
 
 Response UsersHandlers::update(std::string_view user_id, const Request& request,
                                const Caller& caller) {
-  if (!is_valid_id(user_id)) return invalid_user_id();
-  auto body = parse_object_body(request);
-  if (!body) return std::move(body.error());
+  auto update = user_update(user_id, request, caller);
+  if (!update) return std::move(update.error());
+  return update_response(users_.update_if_exists(user_id, *update));
+}
 
-  for (const auto& [name, value] : *body) {
-    if (contains(kServerOwnedFields, name)) {
-      return error_response(400, std::string(name) + " cannot be updated");
-    }
-    if (!contains(kEditableFields, name)) {
-      return error_response(400, "Unknown field: " + std::string(name));
-    }
-  }
-  if (body->empty()) {
-    return error_response(400, "At least one of email, name, department is required");
-  }
-  if (auto bad = check_editable_fields(*body)) return std::move(*bad);
-  if (!caller.owns_or_administers(user_id)) return forbidden(caller);
+void UsersHandlers::update_async(std::string_view user_id, const Request& request,
+                                 const Caller& caller, const Resume& resume, Respond respond) {
+  auto update = user_update(user_id, request, caller);
+  if (!update) return respond(std::move(update.error()));
+  users_.update_if_exists_async(
+      std::string(user_id), std::move(*update),
+      [resume, respond = std::move(respond)](StoreResult<std::optional<Item>> item) mutable {
+        resume_or_run(resume, [respond = std::move(respond), item = std::move(item)]() mutable {
+          respond(update_response(std::move(item)));
+        });
+      });
+}
 
-  ItemUpdate update{std::move(*body), {}};
-  update.set["updatedAt"] = clock_.now_seconds();
-  auto item = users_.update_if_exists(user_id, update);
+Response UsersHandlers::update_response(StoreResult<std::optional<Item>> item) {
   if (!item) return store_failure_response(item.error());
   if (!*item) return error_response(404, "User not found");
   return json_response(200, std::move(**item));
 }
 
+std::expected<ItemUpdate, Response> UsersHandlers::user_update(std::string_view user_id,
+                                                               const Request& request,
+                                                               const Caller& caller) const {
+  if (!is_valid_id(user_id)) return std::unexpected(invalid_user_id());
+  auto body = parse_object_body(request);
+  if (!body) return std::unexpected(std::move(body.error()));
+
+  for (const auto& [name, value] : *body) {
+    if (contains(kServerOwnedFields, name)) {
+      return std::unexpected(error_response(400, std::string(name) + " cannot be updated"));
+    }
+    if (!contains(kEditableFields, name)) {
+      return std::unexpected(error_response(400, "Unknown field: " + std::string(name)));
+    }
+  }
+  if (body->empty()) {
+    return std::unexpected(
+        error_response(400, "At least one of email, name, department is required"));
+  }
+  if (auto bad = check_editable_fields(*body)) return std::unexpected(std::move(*bad));
+  if (!caller.owns_or_administers(user_id)) return std::unexpected(forbidden(caller));
+
+  ItemUpdate update{std::move(*body), {}};
+  update.set["updatedAt"] = clock_.now_seconds();
+  return update;
+}
+
 Response UsersHandlers::remove(std::string_view user_id, const Caller& caller) {
+  if (auto refused = refuse_remove(user_id, caller)) return std::move(*refused);
+  return remove_response(users_.remove(user_id));
+}
+
+void UsersHandlers::remove_async(std::string_view user_id, const Caller& caller,
+                                 const Resume& resume, Respond respond) {
+  if (auto refused = refuse_remove(user_id, caller)) return respond(std::move(*refused));
+  users_.remove_async(std::string(user_id), [resume, respond = std::move(respond)](
+                                                StoreResult<bool> removed) mutable {
+    resume_or_run(resume, [respond = std::move(respond), removed = std::move(removed)]() mutable {
+      respond(remove_response(std::move(removed)));
+    });
+  });
+}
+
+std::optional<Response> UsersHandlers::refuse_remove(std::string_view user_id,
+                                                     const Caller& caller) {
   if (!is_valid_id(user_id)) return invalid_user_id();
   if (!caller.owns_or_administers(user_id)) return forbidden(caller);
-  auto removed = users_.remove(user_id);
+  return std::nullopt;
+}
+
+Response UsersHandlers::remove_response(StoreResult<bool> removed) {
   if (!removed) return store_failure_response(removed.error());
   if (!*removed) return error_response(404, "User not found");
   return json_response(200, object{{"message", "User deleted successfully"}});

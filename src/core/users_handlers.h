@@ -43,13 +43,24 @@ class UsersHandlers {
                     Respond respond);
   Response get(std::string_view user_id, const Caller& caller);
   Response update(std::string_view user_id, const Request& request, const Caller& caller);
+  void update_async(std::string_view user_id, const Request& request, const Caller& caller,
+                    const Resume& resume, Respond respond);
   Response remove(std::string_view user_id, const Caller& caller);
+  void remove_async(std::string_view user_id, const Caller& caller, const Resume& resume,
+                    Respond respond);
   Response list(const Request& request, const Caller& caller);
 
  private:
   // The new user a POST asks for, or the 400 that refuses it.
   std::expected<Item, Response> new_user(const Request& request, const Caller& caller) const;
   static Response create_response(StoreResult<PutResult> put);
+  // The changes a PUT asks for, or the 400/403 that refuses it.
+  std::expected<ItemUpdate, Response> user_update(std::string_view user_id, const Request& request,
+                                                  const Caller& caller) const;
+  static Response update_response(StoreResult<std::optional<Item>> item);
+  // The 400/403 that refuses a DELETE before it reaches storage, if any.
+  static std::optional<Response> refuse_remove(std::string_view user_id, const Caller& caller);
+  static Response remove_response(StoreResult<bool> removed);
   Response own_user_with_email(std::string_view email, std::optional<std::string_view> next_token,
                                const Caller& caller);
 

@@ -49,9 +49,10 @@
 //   concurrent writes together). Without the pool all of these run on the loop and hold up its
 //   other connections meanwhile (the first loop's also holds up accepting).
 // - Asynchronous writes: with `async_api`, a write whose route the Api can answer later (its
-//   `Api::route` match has an async handler, e.g. POST /users) is handed to `Api::handle_async`
-//   on the loop, and the response is written when the storage's thread answers (no thread waits
-//   for the write). Each request is routed once; the match goes with it to the Api.
+//   `Api::route` match has an async handler: POST, PUT and DELETE of /users) is handed to
+//   `Api::handle_async` on the loop; when the storage's thread has committed it, the rest of the
+//   request (the answer) runs back on the loop (RequestContext::resume) and is written (no thread
+//   waits for the write). Each request is routed once; the match goes with it to the Api.
 // - Connections: at most `max_connections` at once (see the option); the refused ones get
 //   `Api::reject`'s 503 `{"error":"Too many connections"}` with `Retry-After: 1`. A failing
 //   accept (file descriptors exhausted) is retried every 100 ms and logged at most once a second.

@@ -205,6 +205,76 @@ struct SqliteTable::Impl {
     return std::optional<Item>(std::move(*existing));
   }
 
+  // update_if_exists's statements, run in a batch of the write queue: read-modify-write under
+  // the batch's write lock, so that a concurrent delete is either committed before (no item,
+  // nothing written) or comes after, and an update never resurrects an item. `written`: the
+  // stored text.
+  StoreResult<std::optional<Item>> apply_update(Connection& conn, std::string_view key,
+                                                const ItemUpdate& update, std::int64_t now,
+                                                std::string& written) {
+    Item item;
+    {
+      auto stmt = conn.prepare(get_sql);
+      if (!stmt) return std::unexpected(stmt.error());
+      stmt->bind(1, now);
+      stmt->bind(2, key);
+      int rc = stmt->step();
+      if (rc == SQLITE_DONE) return std::optional<Item>{};
+      if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "update read"));
+      auto parsed = parse_item(stmt->column_text(0));
+      if (!parsed) return std::unexpected(parsed.error());
+      item = std::move(*parsed);
+    }
+    for (const auto& name : update.remove) {
+      if (name != schema.key) item.erase(name);
+    }
+    for (const auto& [name, value] : update.set) {
+      if (name != schema.key) item[name] = value;
+    }
+    auto stmt = conn.prepare(write_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    written = boost::json::serialize(item);
+    stmt->bind(2, written);
+    stmt->bind(3, key);
+    int rc = stmt->step();
+    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "update write"));
+    return std::optional<Item>(std::move(item));
+  }
+
+  // After an update's batch: the cache learns the new item (or forgets the key).
+  void end_update(std::string_view key, const StoreResult<std::optional<Item>>& result,
+                  const std::string& written) {
+    const bool stored = result && result->has_value();
+    cache.end_write(key, stored ? &written : nullptr,
+                    stored ? expiry_of(**result) : std::nullopt);
+  }
+
+  // remove's statement: true if a visible item was deleted.
+  StoreResult<bool> delete_row(Connection& conn, std::string_view key, std::int64_t now) {
+    auto stmt = conn.prepare(delete_sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, now);
+    stmt->bind(2, key);
+    int rc = stmt->step();
+    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "remove"));
+    return conn.changes() == 1;
+  }
+
+  // Queues an asynchronous write; the table's destructor waits for every one to complete.
+  void submit_async(std::function<std::expected<void, StoreError>(Connection&)> write,
+                    std::function<void(std::expected<void, StoreError>)> complete) {
+    {
+      std::lock_guard lock(async_mutex);
+      ++async_pending;
+    }
+    writes().submit(std::move(write),
+                    [this, complete = std::move(complete)](std::expected<void, StoreError> r) {
+                      complete(std::move(r));
+                      std::lock_guard lock(async_mutex);
+                      if (--async_pending == 0) async_done.notify_all();
+                    });
+  }
+
   // After a put's batch: the cache learns the stored item (or forgets the key).
   void end_put(std::string_view key, bool stored, const std::string& text, const Item& item) {
     cache.end_write(key, stored ? &text : nullptr, expiry_of(item));
@@ -441,11 +511,7 @@ void SqliteTable::put_if_absent_async(Item item, PutDone done) {
                                        impl_->clock.now_seconds(), std::nullopt});
   impl_->cache.begin_write(put->key);
   Impl* impl = impl_.get();
-  {
-    std::lock_guard lock(impl->async_mutex);
-    ++impl->async_pending;
-  }
-  impl->writes().submit(
+  impl->submit_async(
       [impl, put](Connection& conn) -> std::expected<void, StoreError> {
         auto existing = impl->insert_or_read(conn, put->key, put->text, put->now);
         if (!existing) return std::unexpected(std::move(existing.error()));
@@ -460,67 +526,75 @@ void SqliteTable::put_if_absent_async(Item item, PutDone done) {
             : created  ? PutResult{true, std::move(put->item)}
                        : PutResult{false, std::move(*put->existing)};
         done(std::move(result));
-        std::lock_guard lock(impl->async_mutex);
-        if (--impl->async_pending == 0) impl->async_done.notify_all();
       });
 }
 
 StoreResult<std::optional<Item>> SqliteTable::update_if_exists(std::string_view key,
                                                                const ItemUpdate& update) {
   const std::int64_t now = impl_->clock.now_seconds();
-  // Read-modify-write under the batch's write lock: a concurrent delete is either committed
-  // before (no item, nothing written) or comes after, so an update never resurrects an item.
   std::string written;
   impl_->cache.begin_write(key);
-  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<std::optional<Item>> {
-    Item item;
-    {
-      auto stmt = conn.prepare(impl_->get_sql);
-      if (!stmt) return std::unexpected(stmt.error());
-      stmt->bind(1, now);
-      stmt->bind(2, key);
-      int rc = stmt->step();
-      if (rc == SQLITE_DONE) return std::optional<Item>{};
-      if (rc != SQLITE_ROW) return std::unexpected(to_store_error(rc, "update read"));
-      auto parsed = parse_item(stmt->column_text(0));
-      if (!parsed) return std::unexpected(parsed.error());
-      item = std::move(*parsed);
-    }
-    for (const auto& name : update.remove) {
-      if (name != impl_->schema.key) item.erase(name);
-    }
-    for (const auto& [name, value] : update.set) {
-      if (name != impl_->schema.key) item[name] = value;
-    }
-    auto stmt = conn.prepare(impl_->write_sql);
-    if (!stmt) return std::unexpected(stmt.error());
-    written = boost::json::serialize(item);
-    stmt->bind(2, written);
-    stmt->bind(3, key);
-    int rc = stmt->step();
-    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "update write"));
-    return std::optional<Item>(std::move(item));
-  });
-  const bool stored = result && result->has_value();
-  impl_->cache.end_write(key, stored ? &written : nullptr,
-                         stored ? impl_->expiry_of(**result) : std::nullopt);
+  auto result = impl_->writes().write(
+      [&](Connection& conn) { return impl_->apply_update(conn, key, update, now, written); });
+  impl_->end_update(key, result, written);
   return result;
 }
 
 StoreResult<bool> SqliteTable::remove(std::string_view key) {
   const std::int64_t now = impl_->clock.now_seconds();
   impl_->cache.begin_write(key);
-  auto result = impl_->writes().write([&](Connection& conn) -> StoreResult<bool> {
-    auto stmt = conn.prepare(impl_->delete_sql);
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, now);
-    stmt->bind(2, key);
-    int rc = stmt->step();
-    if (rc != SQLITE_DONE) return std::unexpected(to_store_error(rc, "remove"));
-    return conn.changes() == 1;
-  });
+  auto result =
+      impl_->writes().write([&](Connection& conn) { return impl_->delete_row(conn, key, now); });
   impl_->cache.end_write(key, nullptr, std::nullopt);
   return result;
+}
+
+void SqliteTable::update_if_exists_async(std::string key, ItemUpdate update, UpdateDone done) {
+  struct Update {
+    std::string key;
+    ItemUpdate update;
+    std::int64_t now = 0;
+    std::string written;
+    StoreResult<std::optional<Item>> result = std::optional<Item>();
+  };
+  auto state = std::make_shared<Update>(
+      Update{std::move(key), std::move(update), impl_->clock.now_seconds(), {}, {}});
+  impl_->cache.begin_write(state->key);
+  Impl* impl = impl_.get();
+  impl->submit_async(
+      [impl, state](Connection& conn) -> std::expected<void, StoreError> {
+        state->result = impl->apply_update(conn, state->key, state->update, state->now,
+                                           state->written);
+        if (!state->result) return std::unexpected(state->result.error());
+        return {};
+      },
+      [impl, state, done = std::move(done)](std::expected<void, StoreError> committed) {
+        if (!committed) state->result = std::unexpected(std::move(committed.error()));
+        impl->end_update(state->key, state->result, state->written);
+        done(std::move(state->result));
+      });
+}
+
+void SqliteTable::remove_async(std::string key, RemoveDone done) {
+  struct Remove {
+    std::string key;
+    std::int64_t now = 0;
+    StoreResult<bool> result = false;
+  };
+  auto state = std::make_shared<Remove>(Remove{std::move(key), impl_->clock.now_seconds(), false});
+  impl_->cache.begin_write(state->key);
+  Impl* impl = impl_.get();
+  impl->submit_async(
+      [impl, state](Connection& conn) -> std::expected<void, StoreError> {
+        state->result = impl->delete_row(conn, state->key, state->now);
+        if (!state->result) return std::unexpected(state->result.error());
+        return {};
+      },
+      [impl, state, done = std::move(done)](std::expected<void, StoreError> committed) {
+        if (!committed) state->result = std::unexpected(std::move(committed.error()));
+        impl->cache.end_write(state->key, nullptr, std::nullopt);
+        done(std::move(state->result));
+      });
 }
 
 StoreResult<std::optional<ListPosition>> SqliteTable::list_rows(

@@ -50,6 +50,9 @@ class SqliteTable final : public Table {
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override;
   StoreResult<bool> remove(std::string_view key) override;
+  // Like put_if_absent_async: complete on the write queue's thread once committed.
+  void update_if_exists_async(std::string key, ItemUpdate update, UpdateDone done) override;
+  void remove_async(std::string key, RemoveDone done) override;
   // Strict: every page is one consistent read, filled to `limit` whenever more items exist (no
   // read budget: expired and filtered rows are skipped inside the statement).
   StoreResult<ListPage> list(const ListQuery& query) override;

@@ -564,6 +564,63 @@ TEST_F(SqliteTableTest, DestroyingTheTableWaitsForItsAsynchronousPuts) {
   EXPECT_EQ(completed.load(), 20);
 }
 
+// The result an asynchronous write hands to its completion (within 10 s).
+template <class Result, class Start>
+Result completed(Start start) {
+  std::promise<Result> promise;
+  auto future = promise.get_future();
+  start([&promise](Result r) { promise.set_value(std::move(r)); });
+  EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  return future.get();
+}
+
+TEST_F(SqliteTableTest, UpdateAndRemoveAsyncActAsTheirSynchronousTwinsAndKeepTheCacheExact) {
+  using Updated = StoreResult<std::optional<Item>>;
+  ASSERT_TRUE(table->put_if_absent(user("u1", "old@b.c")));
+  ASSERT_TRUE(*table->get("u1"));  // cached
+  auto updated = completed<Updated>([&](Table::UpdateDone done) {
+    table->update_if_exists_async("u1", {object{{"email", "new@b.c"}, {"userId", "x"}}, {"ttl"}},
+                                  std::move(done));
+  });
+  ASSERT_TRUE(updated && *updated) << (updated ? "" : updated.error().detail);
+  EXPECT_EQ((**updated).at("email"), "new@b.c");
+  EXPECT_EQ((**updated).at("userId"), "u1");  // the key never changes
+  EXPECT_FALSE((**updated).contains("ttl"));
+  EXPECT_EQ((*table->get("u1"))->at("email"), "new@b.c");  // the cache saw the write
+  auto missing = completed<Updated>([&](Table::UpdateDone done) {
+    table->update_if_exists_async("nobody", {object{{"email", "n@b.c"}}, {}}, std::move(done));
+  });
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  EXPECT_FALSE(*table->get("nobody"));  // nothing created
+
+  auto removed = completed<StoreResult<bool>>(
+      [&](Table::RemoveDone done) { table->remove_async("u1", std::move(done)); });
+  ASSERT_TRUE(removed);
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(*table->get("u1"));  // not from the cache either
+  auto again = completed<StoreResult<bool>>(
+      [&](Table::RemoveDone done) { table->remove_async("u1", std::move(done)); });
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+}
+
+TEST_F(SqliteTableTest, DestroyingTheTableWaitsForItsAsynchronousUpdatesAndRemoves) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(table->put_if_absent(user("w" + std::to_string(i), "w@b.c")));
+  std::atomic<int> done{0};
+  for (int i = 0; i < 10; ++i) {
+    table->update_if_exists_async("w" + std::to_string(i), {object{{"name", "n"}}, {}},
+                                  [&done](StoreResult<std::optional<Item>> r) {
+                                    if (r && *r) ++done;
+                                  });
+    table->remove_async("w" + std::to_string(i), [&done](StoreResult<bool> r) {
+      if (r && *r) ++done;
+    });
+  }
+  table.reset();
+  EXPECT_EQ(done.load(), 20);
+}
+
 TEST_F(SqliteTableTest, ATextTtlThatReadsAsANumberExpiresInTheCacheAsInSql) {
   // The expires_at column's INTEGER affinity makes SQLite compare "100" as 100.
   object item = user("txt", "t@b.c");
