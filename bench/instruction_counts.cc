@@ -55,7 +55,7 @@ using sbapi::bench::post_asset_request;
 using sbapi::bench::post_user_request;
 using sbapi::bench::user_id;
 
-constexpr int kUsers = 1000;  // fits the item cache (4 MiB) many times over
+constexpr int kUsers = 1000;   // fits the item cache (4 MiB) many times over
 constexpr int kAssets = 1000;  // 40 pages of 25
 
 // The clock starts here and moves one second every kCallsPerSecond requests, the same in every
@@ -114,8 +114,8 @@ int count(std::string_view what, const char* data_dir, int calls, bool with_metr
     if (!opened_assets) return fail("assets table: " + opened_assets.error().detail);
     assets = std::move(*opened_assets);
     objects = std::make_unique<sbapi::LocalObjectStore>(
-        sbapi::LocalObjectConfig{"bench", "us-east-1", {"AKID", "SECRET", ""},
-                                 "http://127.0.0.1:3000"},
+        sbapi::LocalObjectConfig{
+            "bench", "us-east-1", {"AKID", "SECRET", ""}, "http://127.0.0.1:3000"},
         clock);
     api.serve_assets(*assets, *objects);
   }

@@ -262,10 +262,9 @@ void Api::dispatch(const Request& request, const Router::Match& match,
   const ScopedTrace scoped_trace(answer->trace());
   try {
     if (allow_async && match.async_handler != nullptr) {
-      return (*match.async_handler)(request, match.params, caller, context.resume,
-                                    [answer](Response response) {
-                                      answer->send(std::move(response));
-                                    });
+      return (*match.async_handler)(
+          request, match.params, caller, context.resume,
+          [answer](Response response) { answer->send(std::move(response)); });
     }
     return answer->send((*match.handler)(request, match.params, caller));
   } catch (const std::exception& e) {

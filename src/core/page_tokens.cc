@@ -1,7 +1,7 @@
 #include "core/page_tokens.h"
 
-#include <openssl/crypto.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -51,8 +51,8 @@ class ThreadMac {
     return keyed_;
   }
   bool update(std::string_view data) {
-    return EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(data.data()),
-                          data.size()) == 1;
+    return EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(data.data()), data.size()) ==
+           1;
   }
   bool finish(Mac& out) {
     std::size_t length = 0;

@@ -57,8 +57,8 @@ TEST(PageTokensTest, TheTagIsHmacSha256OfTheBindingAZeroByteAndTheBody) {
     unsigned char expected[32];
     unsigned int length = 0;
     ASSERT_NE(HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-                   reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                   expected, &length),
+                   reinterpret_cast<const unsigned char*>(message.data()), message.size(), expected,
+                   &length),
               nullptr);
     EXPECT_EQ(bytes->substr(bytes->size() - 32),
               std::string(reinterpret_cast<const char*>(expected), length));

@@ -32,8 +32,8 @@ TEST(RouteTableTest, TheApiAnswersEveryRouteServedEverywhereAndTheServerTheRest)
   }
   // Only the writes of users complete on the storage's thread.
   for (const RouteSpec& r : route_table()) {
-    const bool user_write = r.operation == "createUser" || r.operation == "updateUser" ||
-                            r.operation == "deleteUser";
+    const bool user_write =
+        r.operation == "createUser" || r.operation == "updateUser" || r.operation == "deleteUser";
     EXPECT_EQ(r.bind_async != nullptr, user_write) << r.operation;
   }
 }

@@ -140,7 +140,7 @@ class Table {
   using PutDone = std::function<void(StoreResult<PutResult>)>;
   // Both by value: an override keeps them until its write completes, and moves the item into
   // the result (no copy between the handler, the write and the answer).
-  virtual void put_if_absent_async(Item item,  // NOLINT(performance-unnecessary-value-param)
+  virtual void put_if_absent_async(Item item,       // NOLINT(performance-unnecessary-value-param)
                                    PutDone done) {  // NOLINT(performance-unnecessary-value-param)
     done(put_if_absent(item));
   }
@@ -158,12 +158,13 @@ class Table {
   // complete before they return.
   using UpdateDone = std::function<void(StoreResult<std::optional<Item>>)>;
   using RemoveDone = std::function<void(StoreResult<bool>)>;
-  virtual void update_if_exists_async(std::string key,  // NOLINT(performance-unnecessary-value-param)
-                                      ItemUpdate update,  // NOLINT(performance-unnecessary-value-param)
-                                      UpdateDone done) {  // NOLINT(performance-unnecessary-value-param)
+  virtual void update_if_exists_async(
+      std::string key,    // NOLINT(performance-unnecessary-value-param)
+      ItemUpdate update,  // NOLINT(performance-unnecessary-value-param)
+      UpdateDone done) {  // NOLINT(performance-unnecessary-value-param)
     done(update_if_exists(key, update));
   }
-  virtual void remove_async(std::string key,  // NOLINT(performance-unnecessary-value-param)
+  virtual void remove_async(std::string key,    // NOLINT(performance-unnecessary-value-param)
                             RemoveDone done) {  // NOLINT(performance-unnecessary-value-param)
     done(remove(key));
   }

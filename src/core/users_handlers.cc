@@ -67,13 +67,12 @@ Response UsersHandlers::create(const Request& request, const Caller& caller) {
   return create_response(users_.put_if_absent(*user));
 }
 
-void UsersHandlers::create_async(const Request& request, const Caller& caller,
-                                 const Resume& resume, Respond respond) {
+void UsersHandlers::create_async(const Request& request, const Caller& caller, const Resume& resume,
+                                 Respond respond) {
   auto user = new_user(request, caller);
   if (!user) return respond(std::move(user.error()));
   users_.put_if_absent_async(
-      std::move(*user),
-      [resume, respond = std::move(respond)](StoreResult<PutResult> put) mutable {
+      std::move(*user), [resume, respond = std::move(respond)](StoreResult<PutResult> put) mutable {
         resume_or_run(resume, [respond = std::move(respond), put = std::move(put)]() mutable {
           respond(create_response(std::move(put)));
         });

@@ -54,9 +54,8 @@ class GatedTable final : public Table {
   }
   void put_if_absent_async(Item item, PutDone done) override {
     if (!async_) return Table::put_if_absent_async(std::move(item), std::move(done));
-    workers_.emplace_back([this, item = std::move(item), done = std::move(done)] {
-      done(put_if_absent(item));
-    });
+    workers_.emplace_back(
+        [this, item = std::move(item), done = std::move(done)] { done(put_if_absent(item)); });
   }
   StoreResult<std::optional<Item>> update_if_exists(std::string_view key,
                                                     const ItemUpdate& update) override {

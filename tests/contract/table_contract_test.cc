@@ -401,9 +401,9 @@ TEST_P(TableContract, ListJsonIsListAsTextPageForPage) {
   }
   ASSERT_TRUE(table->put_if_absent(user("gone", "j@b.c", kNow + 5, kNow + 9)));
   clock.set(kNow + 5);  // expired: in neither
-  for (const ListQuery& first : {ListQuery{.index = "all-created-index", .limit = 3},
-                                 ListQuery{.index = "email-created-index", .equals = "j@b.c",
-                                           .limit = 2}}) {
+  for (const ListQuery& first :
+       {ListQuery{.index = "all-created-index", .limit = 3},
+        ListQuery{.index = "email-created-index", .equals = "j@b.c", .limit = 2}}) {
     ListQuery query = first;
     int pages = 0;
     for (;; ++pages) {

@@ -245,8 +245,7 @@ struct SqliteTable::Impl {
   void end_update(std::string_view key, const StoreResult<std::optional<Item>>& result,
                   const std::string& written) {
     const bool stored = result && result->has_value();
-    cache.end_write(key, stored ? &written : nullptr,
-                    stored ? expiry_of(**result) : std::nullopt);
+    cache.end_write(key, stored ? &written : nullptr, stored ? expiry_of(**result) : std::nullopt);
   }
 
   // remove's statement: true if a visible item was deleted.
@@ -487,7 +486,7 @@ StoreResult<PutResult> SqliteTable::put_if_absent(const Item& item) {
   auto existing = impl_->writes().write(
       [&](Connection& conn) { return impl_->insert_or_read(conn, *key, text, now); });
   StoreResult<PutResult> result =
-      !existing ? StoreResult<PutResult>(std::unexpected(std::move(existing.error())))
+      !existing   ? StoreResult<PutResult>(std::unexpected(std::move(existing.error())))
       : *existing ? PutResult{false, std::move(**existing)}
                   : PutResult{true, item};
   impl_->end_put(*key, result && result->created, text, item);
@@ -563,8 +562,8 @@ void SqliteTable::update_if_exists_async(std::string key, ItemUpdate update, Upd
   Impl* impl = impl_.get();
   impl->submit_async(
       [impl, state](Connection& conn) -> std::expected<void, StoreError> {
-        state->result = impl->apply_update(conn, state->key, state->update, state->now,
-                                           state->written);
+        state->result =
+            impl->apply_update(conn, state->key, state->update, state->now, state->written);
         if (!state->result) return std::unexpected(state->result.error());
         return {};
       },
@@ -642,7 +641,7 @@ StoreResult<std::optional<ListPosition>> SqliteTable::list_rows(
   while ((rc = stmt->step()) == SQLITE_ROW) {
     const auto created = whole_created(stmt->raw(), 2);
     if (!created) continue;  // not in the index's order, as on DynamoDB
-    if (rows == limit) {  // a visible item beyond the page: the next is not empty
+    if (rows == limit) {     // a visible item beyond the page: the next is not empty
       next = std::move(last);
       break;
     }
@@ -680,7 +679,6 @@ StoreResult<ListPageJson> SqliteTable::list_json(const ListQuery& query) {
   page.next = std::move(*next);
   return page;
 }
-
 
 StoreResult<Page> SqliteTable::scan(const ScanRequest& request) {
   auto conn = impl_->connection();

@@ -262,8 +262,10 @@ TEST(SqliteTableLayout, ATableOfTheEarlierLayoutIsRebuiltWithItsItems) {
         "CREATE INDEX \"users.all-created-index\" ON users "
         "(json_extract(item, '$.\"createdAt\"'), pk);"
         "INSERT INTO users (pk, item) VALUES "
-        "('a', '{\"userId\":\"a\",\"email\":\"A@b.c\",\"createdAt\":1700000001,\"ttl\":1700001000}'),"
-        "('b', '{\"userId\":\"b\",\"email\":\"a@b.c\",\"createdAt\":1700000002.0,\"ttl\":1700001000}'),"
+        "('a', "
+        "'{\"userId\":\"a\",\"email\":\"A@b.c\",\"createdAt\":1700000001,\"ttl\":1700001000}'),"
+        "('b', "
+        "'{\"userId\":\"b\",\"email\":\"a@b.c\",\"createdAt\":1700000002.0,\"ttl\":1700001000}'),"
         "('old', '{\"userId\":\"old\",\"email\":\"a@b.c\",\"createdAt\":1,\"ttl\":1}'),"
         "('odd', '{\"userId\":\"odd\",\"email\":5,\"createdAt\":1.5}');");
   }));
@@ -606,7 +608,8 @@ TEST_F(SqliteTableTest, UpdateAndRemoveAsyncActAsTheirSynchronousTwinsAndKeepThe
 }
 
 TEST_F(SqliteTableTest, DestroyingTheTableWaitsForItsAsynchronousUpdatesAndRemoves) {
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(table->put_if_absent(user("w" + std::to_string(i), "w@b.c")));
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(table->put_if_absent(user("w" + std::to_string(i), "w@b.c")));
   std::atomic<int> done{0};
   for (int i = 0; i < 10; ++i) {
     table->update_if_exists_async("w" + std::to_string(i), {object{{"name", "n"}}, {}},
