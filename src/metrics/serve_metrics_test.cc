@@ -48,6 +48,35 @@ TEST(ServeMetricsTest, CountsRequestsByRouteTemplateMethodAndStatusAndPassesLine
       has_line(text, R"(sbapi_http_request_duration_seconds_count{route="/users/{id}"} 2)"));
 }
 
+TEST(ServeMetricsTest, RoutesTakingTurnsOnOneThreadAndTwoInstancesCountApart) {
+  // Each thread remembers its last route: runs, alternations, texts from elsewhere (a
+  // std::string, not the route table's) and a second instance must all count where they belong.
+  RecordingLog log;
+  ServeMetrics one(log);
+  ServeMetrics two(log);
+  const std::string users_copy = "/users";
+  for (int i = 0; i < 3; ++i) {
+    one.write({"a", "GET", "/users/{id}", 200, 10, false});
+    two.write({"b", "GET", "/assets", 200, 10, false});
+    one.write({"c", "POST", users_copy, 201, 10, false});
+    one.write({"d", "POST", "/users", 201, 10, false});
+  }
+  const std::string first = one.text();
+  const std::string second = two.text();
+  EXPECT_TRUE(has_line(
+      first, R"(sbapi_http_requests_total{method="GET",route="/users/{id}",status="200"} 3)"))
+      << first;
+  EXPECT_TRUE(
+      has_line(first, R"(sbapi_http_requests_total{method="POST",route="/users",status="201"} 6)"))
+      << first;
+  EXPECT_EQ(first.find(R"(requests_total{method="GET",route="/assets")"), std::string::npos);
+  EXPECT_TRUE(
+      has_line(second, R"(sbapi_http_requests_total{method="GET",route="/assets",status="200"} 3)"))
+      << second;
+  EXPECT_EQ(second.find(R"(requests_total{method="GET",route="/users)"), std::string::npos);
+  EXPECT_EQ(second.find(R"(requests_total{method="POST")"), std::string::npos);
+}
+
 TEST(ServeMetricsTest, ObserversMoveTheirSeries) {
   RecordingLog log;
   ServeMetrics metrics(log);
