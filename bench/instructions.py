@@ -277,7 +277,7 @@ def compare(counts, baseline):
     """{key: change in % against the baseline} for each count both have."""
     changes = {}
     base = (baseline or {}).get("instructions", {})
-    for key in KEYS:
+    for key in KEYS + EXTRA_KEYS:
         now = counts.get(key, {}).get("median")
         then = base.get(key)
         if now is not None and then:

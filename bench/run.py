@@ -695,8 +695,10 @@ def build_rows(micro, http, nginx_rps, bootstrap, cold=None, icounts=None, basel
             if "median" not in c:
                 row(instructions.EXTRA_LABELS[key], c["unavailable"], "—", "n/a", key="icount_" + key)
                 continue
-            ratio = ("%.2f × the auth-off GET" % (c["median"] / icounts["get"]["median"])
+            ratio = ("%.2f × the auth-off GET; " % (c["median"] / icounts["get"]["median"])
                      if key == "get_token" and "median" in icounts.get("get", {}) else "")
+            ratio += ("%+.2f %% vs baseline (%s)" % (changes[key], base_commit) if key in changes
+                      else "no baseline: `make bench-baseline`")
             row(instructions.EXTRA_LABELS[key], fmt_count(c["median"]), "—", ratio,
                 key="icount_" + key, number=c["median"], unit="instructions")
         # Metrics on vs off, in the same run (issue 16's goal).
