@@ -19,7 +19,6 @@ process it starts by its PID. Python 3 standard library only. Run from tests/bla
   a failure, not a skip.
 """
 
-import errno
 import http.client
 import os
 import random
@@ -27,7 +26,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,6 +36,7 @@ import uuid
 
 from sbapi_server import RestartsOnOneDataDir, SbapiServer, request_on
 from s3_helpers import md5_hex, s3_error, url_request
+from small_tmpfs import SmallTmpfsTestCase
 
 BUCKET = "sbapi-assets"
 SERVICE_UNAVAILABLE = {"error": "Service temporarily unavailable"}
@@ -50,10 +49,6 @@ def setUpModule():
 
 def new_id(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex)
-
-
-def running_in_ci():
-    return os.environ.get("CI", "").lower() in ("true", "1")
 
 
 def integrity_check(db_path):
@@ -340,67 +335,8 @@ class KillDuringUploadTest(RestartsOnOneDataDir, unittest.TestCase):
 # ================================================================================== disk full
 
 
-class DiskFullTest(unittest.TestCase):
+class DiskFullTest(SmallTmpfsTestCase):
     """The data dir is a small tmpfs; the disk is filled up; then space is freed again."""
-
-    SIZE_MIB = 8
-
-    def setUp(self):
-        self.srv = None
-        self.mnt = None
-        reason = None
-        if not hasattr(os, "geteuid") or os.geteuid() != 0:
-            self.skipTest("mounting a tmpfs for the disk-full test needs root (euid %s)"
-                          % (os.geteuid() if hasattr(os, "geteuid") else "?"))
-        mount = shutil.which("mount")
-        mnt = tempfile.mkdtemp(prefix="sbapi-bb-diskfull-")
-        if mount is None:
-            reason = "the `mount` program is not installed"
-        else:
-            proc = subprocess.run([mount, "-t", "tmpfs", "-o", "size=%dm,mode=0700" % self.SIZE_MIB,
-                                   "tmpfs", mnt], capture_output=True, text=True, timeout=30)
-            if proc.returncode != 0:
-                reason = "mount -t tmpfs failed (exit %d): %s" % (
-                    proc.returncode, (proc.stderr or proc.stdout).strip())
-        if reason is not None:
-            os.rmdir(mnt)
-            if running_in_ci():
-                self.fail("CI=true and running as root, but the disk-full test cannot run: "
-                          + reason)
-            sys.stderr.write("\n  skipping the disk-full test: %s\n" % reason)
-            self.skipTest(reason)
-        self.mnt = mnt
-
-    def tearDown(self):
-        if self.srv is not None and self.srv.exit_code is None:
-            try:
-                self.srv.stop(signal.SIGKILL)
-            except Exception:
-                pass
-        if self.mnt is not None:
-            subprocess.run(["umount", "-l", self.mnt], capture_output=True, timeout=30)
-            try:
-                os.rmdir(self.mnt)
-            except OSError:
-                pass
-
-    def fill(self, path):
-        """Writes `path` until ENOSPC; asserts that the file system then has no space left."""
-        hit = None
-        with open(path, "wb", buffering=0) as f:
-            for size in (1024 * 1024, 4096, 1):
-                block = b"\0" * size
-                try:
-                    while True:
-                        f.write(block)
-                except OSError as exc:
-                    hit = exc
-                    if exc.errno != errno.ENOSPC:
-                        raise
-        self.assertIsNotNone(hit)
-        st = os.statvfs(self.mnt)
-        self.assertEqual(st.f_bavail, 0, "the tmpfs still has %d free blocks after the filling"
-                         % st.f_bavail)
 
     def post_user(self, uid):
         return self.srv.request("POST", "/users", {"userId": uid, "email": "%s@example.com" % uid,

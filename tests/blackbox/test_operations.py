@@ -33,7 +33,6 @@ Run from tests/blackbox:
     SBAPI_BIN=/path/to/sbapi python3 -m unittest -v test_operations
 """
 
-import errno
 import http.client
 import json
 import os
@@ -54,6 +53,7 @@ from peers import require, running_in_ci
 import response_log
 from s3_helpers import url_request
 from sbapi_server import SbapiServer, free_port, request_on, sbapi_bin
+from small_tmpfs import SmallTmpfsTestCase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPENAPI = os.path.normpath(os.path.join(HERE, "..", "..", "openapi.yaml"))
@@ -814,64 +814,11 @@ class ProbesTest(unittest.TestCase):
             self.assertReady(srv.port, ("storage", "disk"))
 
 
-class ReadinessDiskFullTest(unittest.TestCase):
-    """The data dir is an 8 MiB tmpfs (test_crash_faults.DiskFullTest's approach)."""
+class ReadinessDiskFullTest(SmallTmpfsTestCase):
+    """The data dir is an 8 MiB tmpfs (small_tmpfs.py, as test_crash_faults.DiskFullTest)."""
 
-    SIZE_MIB = 8
-
-    def setUp(self):
-        self.srv = None
-        self.mnt = None
-        reason = None
-        if not hasattr(os, "geteuid") or os.geteuid() != 0:
-            self.skipTest("mounting a tmpfs for the disk-full test needs root (euid %s)"
-                          % (os.geteuid() if hasattr(os, "geteuid") else "?"))
-        mount = shutil.which("mount")
-        mnt = tempfile.mkdtemp(prefix="sbapi-bb-readyfull-")
-        if mount is None:
-            reason = "the `mount` program is not installed"
-        else:
-            proc = subprocess.run([mount, "-t", "tmpfs", "-o", "size=%dm,mode=0700" % self.SIZE_MIB,
-                                   "tmpfs", mnt], capture_output=True, text=True, timeout=30)
-            if proc.returncode != 0:
-                reason = "mount -t tmpfs failed (exit %d): %s" % (
-                    proc.returncode, (proc.stderr or proc.stdout).strip())
-        if reason is not None:
-            os.rmdir(mnt)
-            if running_in_ci():
-                self.fail("CI=true and running as root, but the disk-full test cannot run: "
-                          + reason)
-            sys.stderr.write("\n  skipping the readiness disk-full test: %s\n" % reason)
-            self.skipTest(reason)
-        self.mnt = mnt
-
-    def tearDown(self):
-        if self.srv is not None and self.srv.exit_code is None:
-            try:
-                self.srv.stop(signal.SIGKILL)
-            except Exception:
-                pass
-        if self.mnt is not None:
-            subprocess.run(["umount", "-l", self.mnt], capture_output=True, timeout=30)
-            try:
-                os.rmdir(self.mnt)
-            except OSError:
-                pass
-
-    def fill(self, path):
-        hit = None
-        with open(path, "wb", buffering=0) as f:
-            for size in (1024 * 1024, 4096, 1):
-                block = b"\0" * size
-                try:
-                    while True:
-                        f.write(block)
-                except OSError as exc:
-                    hit = exc
-                    if exc.errno != errno.ENOSPC:
-                        raise
-        self.assertIsNotNone(hit)
-        self.assertEqual(os.statvfs(self.mnt).f_bavail, 0, "the tmpfs still has free blocks")
+    WHAT = "the readiness disk-full test"
+    PREFIX = "sbapi-bb-readyfull-"
 
     def test_ready_flips_with_a_full_disk_and_back(self):
         st = os.statvfs(self.mnt)
